@@ -1,0 +1,298 @@
+"""Pipeline configs: TOML or YAML files validated in two passes.
+
+Pass 1 checks the file against `PipelineConfig`; pass 2 loads each named component and
+validates its `options` against the component's own `Options`. Every problem found is
+reported at once, with the file, the full field path (`renderer.options.width`) and the fix.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+import types
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from . import registry
+from .components import Component, ComponentOptions
+from .errors import ConfigError, PluginLoadError, UnknownComponentError
+from .rendering import RenderSpec
+
+DEFAULT_CRITIQUE = (
+    "You are reviewing a rendering of a program against its reference.\n"
+    "Describe precisely what differs (shapes, positions, colours, sizes, missing or extra "
+    "elements) and how the program should change. {legend}"
+)
+DEFAULT_REVISE = (
+    "Here is a review of your previous program's rendering:\n{critique}\n"
+    "Rewrite the complete program to fix these issues. Output only the program."
+)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ComponentSpec(_Strict):
+    """A stage's component: `use` is its entry-point name, `options` its Options."""
+
+    use: str = Field(min_length=1)
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class TaskSpec(_Strict):
+    """What the model is asked. Templates are `str.format` strings over the sample's
+    fields: `{text}`, `{id}`, and `{meta[key]}`."""
+
+    name: str = Field(min_length=1)
+    system: str | None = None
+    prompt: str = "{text}"
+    critique: str = DEFAULT_CRITIQUE
+    revise: str = DEFAULT_REVISE
+
+
+class DatasetSpec(_Strict):
+    """A JSON Lines manifest (relative paths resolve against the config's folder)."""
+
+    path: Path
+    limit: int | None = Field(None, ge=1)
+
+
+class LoopSpec(_Strict):
+    """The critique->revise loop. With `rounds = 1` there is no critique; with more, the
+    critic (a model; defaults to the generator) reviews each render and the generator
+    revises, stopping early when `stop_when_rendered` and a round renders."""
+
+    rounds: int = Field(1, ge=1, le=50)
+    critic: ComponentSpec | None = None
+    stop_when_rendered: bool = False
+
+
+class RunSpec(_Strict):
+    workers: int = Field(1, ge=1, le=512)
+    out: Path = Path("runs")
+    seed: int = 0
+
+
+class PipelineConfig(_Strict):
+    """The whole pipeline file. See docs/config.md for every field."""
+
+    task: TaskSpec
+    dataset: DatasetSpec
+    model: ComponentSpec
+    executor: ComponentSpec
+    renderer: ComponentSpec
+    render: RenderSpec = Field(default_factory=RenderSpec)
+    visual_prompter: ComponentSpec | None = None
+    loop: LoopSpec = Field(default_factory=LoopSpec)
+    metrics: list[ComponentSpec] = Field(default_factory=list)
+    run: RunSpec = Field(default_factory=RunSpec)
+
+    @field_validator("metrics")
+    @classmethod
+    def _unique_metrics(cls, v: list[ComponentSpec]) -> list[ComponentSpec]:
+        names = [m.use for m in v]
+        dups = sorted({n for n in names if names.count(n) > 1})
+        if dups:
+            raise ValueError(f"metric(s) listed twice: {', '.join(dups)}")
+        return v
+
+
+#: slot -> component kind, for the single-component stages.
+STAGE_KINDS = {
+    "model": "model",
+    "executor": "executor",
+    "renderer": "renderer",
+    "visual_prompter": "visual_prompter",
+    "loop.critic": "model",
+}
+
+
+@dataclass
+class ResolvedComponent:
+    slot: str
+    kind: str
+    spec: ComponentSpec
+    cls: type[Component]
+    options: ComponentOptions
+
+
+@dataclass
+class LoadedConfig:
+    """A validated pipeline: the config, where it came from, and each component resolved."""
+
+    config: PipelineConfig
+    source: Path | None
+    components: list[ResolvedComponent]
+
+    @property
+    def hash(self) -> str:
+        return config_hash(self.config)
+
+    def component(self, slot: str) -> ResolvedComponent | None:
+        return next((c for c in self.components if c.slot == slot), None)
+
+
+def config_hash(config: PipelineConfig) -> str:
+    """Identity of what a run computes: everything but how many workers and where."""
+    data = config.model_dump(mode="json", exclude={"run": {"workers", "out"}})
+    data.get("dataset", {}).pop("limit", None)
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def read_file(path: Path) -> dict[str, Any]:
+    """Parse a TOML or YAML file into a dict, with the file named in any error."""
+    if not path.is_file():
+        raise ConfigError(str(path), [("(file)", "not found")])
+    text = path.read_text(encoding="utf-8")
+    try:
+        if path.suffix in {".yaml", ".yml"}:
+            data = yaml.safe_load(text) or {}
+        else:
+            data = tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
+        kind = "YAML" if path.suffix in {".yaml", ".yml"} else "TOML"
+        raise ConfigError(str(path), [("(file)", f"not valid {kind}: {exc}")]) from None
+    if not isinstance(data, dict):
+        raise ConfigError(str(path), [("(file)", "the top level must be a table/mapping")])
+    return data
+
+
+def load_config(
+    path: Path | str, overrides: dict[str, Any] | None = None
+) -> LoadedConfig:
+    """Read, validate and resolve a pipeline file. `overrides` maps dotted paths
+    (`renderer.use`, `run.workers`) to values applied before validation."""
+    path = Path(path)
+    data = read_file(path)
+    for dotted, value in (overrides or {}).items():
+        _set_dotted(data, dotted, value)
+    return validate(data, source=path)
+
+
+def validate(data: dict[str, Any], source: Path | None = None) -> LoadedConfig:
+    """Both validation passes over an already-parsed config."""
+    where = str(source) if source else "<config>"
+    try:
+        config = PipelineConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(where, _problems(exc, PipelineConfig, prefix="")) from None
+
+    if source is not None and not config.dataset.path.is_absolute():
+        config.dataset.path = (source.parent / config.dataset.path).resolve()
+
+    problems: list[tuple[str, str]] = []
+    resolved: list[ResolvedComponent] = []
+    slots: list[tuple[str, str, ComponentSpec]] = []
+    for slot, kind in STAGE_KINDS.items():
+        spec = _get_dotted(config, slot)
+        if spec is not None:
+            slots.append((slot, kind, spec))
+    slots += [(f"metrics[{i}]", "metric", m) for i, m in enumerate(config.metrics)]
+
+    for slot, kind, spec in slots:
+        try:
+            resolved.append(validate_component(slot, kind, spec))
+        except (UnknownComponentError, PluginLoadError) as exc:
+            problems.append((f"{slot}.use", str(exc)))
+        except ConfigError as exc:
+            problems += exc.problems
+    if problems:
+        raise ConfigError(where, problems)
+    return LoadedConfig(config=config, source=source, components=resolved)
+
+
+def validate_component(slot: str, kind: str, spec: ComponentSpec) -> ResolvedComponent:
+    """Pass 2 for one component: load its class and validate its options.
+
+    Raises UnknownComponentError / PluginLoadError, or ConfigError with the options'
+    problems (its `source` is left for the caller to name)."""
+    cls = registry.load(kind, spec.use)
+    try:
+        options = cls.Options.model_validate(spec.options)
+    except ValidationError as exc:
+        raise ConfigError("<config>", _problems(exc, cls.Options, f"{slot}.options")) from None
+    return ResolvedComponent(slot, kind, spec, cls, options)
+
+
+def _get_dotted(obj: Any, dotted: str) -> Any:
+    for part in dotted.split("."):
+        obj = getattr(obj, part, None)
+    return obj
+
+
+def _set_dotted(data: dict[str, Any], dotted: str, value: Any) -> None:
+    parts = dotted.split(".")
+    node = data
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+    node[parts[-1]] = value
+
+
+def _problems(
+    exc: ValidationError, model: type[BaseModel], prefix: str
+) -> list[tuple[str, str]]:
+    out = []
+    for err in exc.errors():
+        loc = list(err["loc"])
+        path = _format_loc(prefix, loc)
+        out.append((path, _explain(err, model, loc)))
+    return out
+
+
+def _format_loc(prefix: str, loc: list[Any]) -> str:
+    path = prefix
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path = f"{path}.{part}" if path else str(part)
+    return path or "(top level)"
+
+
+def _explain(err: Any, model: type[BaseModel], loc: list[Any]) -> str:
+    kind, msg = err["type"], err["msg"]
+    if kind == "missing":
+        return f"{msg}: add this field"
+    if kind == "extra_forbidden":
+        allowed = _allowed_fields(model, loc[:-1])
+        import difflib
+
+        close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        return f"unknown field: {hint}remove it; allowed fields: {', '.join(allowed)}"
+    got = err.get("input")
+    shown = repr(got) if not isinstance(got, dict | list) else type(got).__name__
+    return f"{msg} (got {shown})"
+
+
+def _allowed_fields(model: type[BaseModel], loc: list[Any]) -> list[str]:
+    """Field names of the model found at `loc` inside `model` (best effort)."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return []
+        field = current.model_fields.get(str(part))
+        if field is None:
+            return []
+        current = _unwrap(field.annotation)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return sorted(current.model_fields)
+    return []
+
+
+def _unwrap(tp: Any) -> Any:
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType, list):
+        for arg in typing.get_args(tp):
+            if isinstance(arg, type) and issubclass(arg, BaseModel):
+                return arg
+    return tp

@@ -1,0 +1,111 @@
+"""Chat messages, model requests and completions.
+
+Messages carry text and images (a video is a list of frames) as file paths, not bytes:
+runs are local, records stay small, and a provider reads and encodes an image only when
+it actually sends it.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class TextPart(BaseModel):
+    """A span of text inside a message."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    type: Literal["text"] = "text"
+    text: str
+
+
+class ImagePart(BaseModel):
+    """An image inside a message, by path. `detail` is a hint some providers honour."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    type: Literal["image"] = "image"
+    path: Path
+    detail: Literal["auto", "low", "high"] = "auto"
+
+    @property
+    def media_type(self) -> str:
+        return mimetypes.guess_type(self.path.name)[0] or "image/png"
+
+    def read_bytes(self) -> bytes:
+        return self.path.read_bytes()
+
+
+Part = Annotated[TextPart | ImagePart, Field(discriminator="type")]
+
+
+class Message(BaseModel):
+    """One chat turn. `content` mixes text and image parts in order."""
+
+    model_config = ConfigDict(extra="forbid")
+    role: Literal["system", "user", "assistant"]
+    content: list[Part]
+
+    @classmethod
+    def of(cls, role: Literal["system", "user", "assistant"], *parts: str | Path) -> Message:
+        """Build a message from strings (text) and paths (images), in order."""
+        content: list[TextPart | ImagePart] = [
+            ImagePart(path=p) if isinstance(p, Path) else TextPart(text=p) for p in parts
+        ]
+        return cls(role=role, content=content)
+
+    @property
+    def text(self) -> str:
+        return "\n".join(p.text for p in self.content if isinstance(p, TextPart))
+
+    @property
+    def images(self) -> list[ImagePart]:
+        return [p for p in self.content if isinstance(p, ImagePart)]
+
+
+class ModelRequest(BaseModel):
+    """What a Model is asked. `purpose`, `sample_id` and `round` say where in a run the
+    request comes from: recorded-response models key on them, and logs are bound to them."""
+
+    model_config = ConfigDict(extra="forbid")
+    messages: list[Message]
+    purpose: str = "generate"
+    sample_id: str | None = None
+    round: int = 0
+    # Prior model output of this sample/round, for models that condition on more than messages.
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def images(self) -> list[ImagePart]:
+        return [img for m in self.messages for img in m.images]
+
+
+class Usage(BaseModel):
+    """Token counts and wall time of one or more model calls."""
+
+    model_config = ConfigDict(extra="forbid")
+    input_tokens: int = 0
+    output_tokens: int = 0
+    calls: int = 0
+    latency_s: float = 0.0
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            input_tokens=self.input_tokens + other.input_tokens,
+            output_tokens=self.output_tokens + other.output_tokens,
+            calls=self.calls + other.calls,
+            latency_s=self.latency_s + other.latency_s,
+        )
+
+
+class Completion(BaseModel):
+    """A model's answer: the text, what it cost, and which model gave it."""
+
+    model_config = ConfigDict(extra="forbid")
+    text: str
+    model: str = ""
+    usage: Usage = Field(default_factory=lambda: Usage(calls=1))
+    finish_reason: str | None = None
+    cached: bool = False

@@ -1,0 +1,285 @@
+"""A pipeline: the components a config names, registered with one plugin manager, and the
+per-sample loop generate -> execute -> render -> (visual prompt -> critique -> revise)* ->
+score.
+
+Every component call goes through `pm.hook` (so wrappers such as `TracePlugin`, caches or
+budgets see it); single-component stages are called on a subset of the plugin manager
+that holds just that stage's component, the way pluggy's `subset_hook_caller` intends.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import structlog
+from pluggy import HookCaller
+
+from . import registry
+from .components import Component, ComponentContext
+from .config import ComponentSpec, LoadedConfig, ResolvedComponent
+from .errors import ConfigError, PluginLoadError, UnknownComponentError, VisioncodeError
+from .execution import Execution, Extraction
+from .messages import Completion, Message, ModelRequest, Usage
+from .plugin_manager import VisioncodePluginManager
+from .records import ComponentInfo, RoundRecord, SampleRecord
+from .rendering import PromptedImage, Rendering
+from .samples import Sample
+from .scoring import Score
+from .tracing import TracePlugin
+
+log = structlog.get_logger()
+
+
+class ComponentContractError(VisioncodeError):
+    """A component returned something other than its kind's result type."""
+
+
+class Pipeline:
+    """Owns component instances for one process; build one per worker, `close()` at the end."""
+
+    def __init__(self, loaded: LoadedConfig, plugins: list[Any] | None = None) -> None:
+        self.loaded = loaded
+        self.config = loaded.config
+        self.base_dir = loaded.source.parent.resolve() if loaded.source else Path.cwd()
+        self.pm = VisioncodePluginManager()
+        self.trace = TracePlugin()
+        self.pm.register(self.trace, name="visioncode.trace")
+        for plugin in plugins or []:
+            self.pm.register(plugin)
+        self.components: dict[str, Component] = {}
+        self._callers: dict[tuple[str, str], HookCaller] = {}
+        try:
+            for rc in loaded.components:
+                self._add(rc)
+        except BaseException:
+            self.close()
+            raise
+
+    # -- components -------------------------------------------------------------------
+
+    def _add(self, rc: ResolvedComponent) -> Component:
+        entry = registry.find(rc.kind, rc.spec.use)
+        context = ComponentContext(
+            name=rc.spec.use, slot=rc.slot, version=entry.version,
+            distribution=entry.distribution, base_dir=self.base_dir,
+            model_factory=lambda spec, slot=rc.slot: self._model_for(slot, spec),
+        )
+        component = rc.cls(rc.options, context)
+        self.pm.register_component(component, rc.slot)
+        self.components[rc.slot] = component
+        self._callers.clear()
+        return component
+
+    def _model_for(self, owner: str, spec: Any) -> Callable[[ModelRequest], Completion]:
+        """A model a component asked for by spec (e.g. a metric's policy model)."""
+        spec = ComponentSpec.model_validate(spec)
+        slot = f"{owner}.model[{spec.use}]"
+        if slot not in self.components:
+            from .config import validate_component
+
+            where = str(self.loaded.source or "<config>")
+            try:
+                rc = validate_component(slot, "model", spec)
+            except (UnknownComponentError, PluginLoadError) as exc:
+                raise ConfigError(where, [(f"{owner}.options", str(exc))]) from None
+            except ConfigError as exc:
+                raise ConfigError(where, exc.problems) from None
+            self._add(rc)
+        return lambda request: self.generate(slot, request)
+
+    def info(self) -> list[ComponentInfo]:
+        return [
+            ComponentInfo(slot=slot, kind=c.kind, name=c.name,
+                          distribution=c.context.distribution, version=c.version)
+            for slot, c in self.components.items()
+        ]
+
+    def close(self) -> None:
+        for component in self.components.values():
+            try:
+                component.close()
+            except Exception as exc:  # closing must not hide the run's outcome
+                log.warning("component.close_failed", component=component.name, error=str(exc))
+
+    def __enter__(self) -> Pipeline:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- calls --------------------------------------------------------------------------
+
+    def _caller(self, slot: str, hook: str) -> HookCaller:
+        key = (slot, hook)
+        if key not in self._callers:
+            if slot not in self.components:
+                raise VisioncodeError(f"pipeline has no component in slot {slot!r}")
+            others = [c for s, c in self.components.items() if s != slot]
+            self._callers[key] = self.pm.subset_hook_caller(hook, remove_plugins=others)
+        return self._callers[key]
+
+    def _call(self, slot: str, hook: str, expected: type, **kwargs: Any) -> Any:
+        result = self._caller(slot, hook)(**kwargs)
+        if not isinstance(result, expected):
+            c = self.components[slot]
+            raise ComponentContractError(
+                f"{c.kind} {c.name!r} returned {type(result).__name__} from {hook}, "
+                f"expected {expected.__name__}"
+            )
+        return result
+
+    def generate(self, slot: str, request: ModelRequest) -> Completion:
+        return self._call(slot, "visioncode_generate", Completion, request=request)
+
+    def extract(self, text: str) -> Extraction:
+        return self._call("executor", "visioncode_extract", Extraction, text=text)
+
+    def execute(self, program: str, workdir: Path) -> Execution:
+        return self._call("executor", "visioncode_execute", Execution,
+                          program=program, workdir=workdir)
+
+    def render(self, execution: Execution, workdir: Path) -> Rendering:
+        return self._call("renderer", "visioncode_render", Rendering,
+                          execution=execution, spec=self.config.render, workdir=workdir)
+
+    def visual_prompt(self, rendering: Rendering, workdir: Path) -> PromptedImage:
+        return self._call("visual_prompter", "visioncode_visual_prompt", PromptedImage,
+                          rendering=rendering, workdir=workdir)
+
+    def score(self, sample: Sample, result: RoundRecord) -> dict[str, Score]:
+        scores = self.pm.hook.visioncode_score(sample=sample, result=result)
+        out: dict[str, Score] = {}
+        for s in scores:
+            if not isinstance(s, Score):
+                raise ComponentContractError(
+                    f"a metric returned {type(s).__name__}, expected Score")
+            out[s.metric] = s
+        return dict(sorted(out.items()))
+
+    # -- the loop -----------------------------------------------------------------------
+
+    def run_sample(self, sample: Sample, workdir: Path) -> SampleRecord:
+        """Run one sample end to end. A failing program fails only its own record; a
+        crashing component gives status `error` with the traceback. Never raises for a
+        sample's own problems, so the run goes on."""
+        if workdir.exists():  # leftovers of an interrupted attempt
+            shutil.rmtree(workdir)
+        workdir.mkdir(parents=True)
+        started = time.time()
+        record = SampleRecord(sample_id=sample.id, status="ok", started_at=started)
+        structlog.contextvars.bind_contextvars(sample_id=sample.id)
+        stage = "generate"
+        try:
+            messages = self._initial_messages(sample)
+            rounds = self.config.loop.rounds
+            for r in range(rounds):
+                rdir = workdir / f"round-{r}"
+                rdir.mkdir()
+                stage = "generate"
+                request = ModelRequest(messages=messages, sample_id=sample.id, round=r,
+                                       purpose="generate" if r == 0 else "revise")
+                rec = self._round(sample, request, rdir, r)
+                record.rounds.append(rec)
+                record.usage += rec.completion.usage if rec.completion else Usage()
+                stop = self.config.loop.stop_when_rendered and rec.rendered
+                if r == rounds - 1 or stop:
+                    break
+                stage = "critique"
+                critique = self._critique(sample, rec, rdir)
+                rec.critique = critique
+                record.usage += critique.usage
+                messages = [
+                    *messages,
+                    Message.of("assistant", rec.completion.text if rec.completion else ""),
+                    Message.of("user", self._format(self.config.task.revise, sample,
+                                                    critique=critique.text)),
+                ]
+        except Exception as exc:
+            record.status = "error"
+            record.reason = f"{stage}: {type(exc).__name__}: {exc}"
+            record.error = traceback.format_exc(limit=20)
+            log.error("sample.error", stage=stage, error=record.reason)
+        finally:
+            structlog.contextvars.unbind_contextvars("sample_id")
+        if record.rounds:
+            final = record.rounds[-1]
+            record.final_round = final.round
+            record.scores = final.scores
+            if record.status != "error" and not final.rendered:
+                record.status, record.reason = "failed", f"{final.status}: {final.reason}"
+        record.finished_at = time.time()
+        record.timings["total"] = round(record.finished_at - started, 6)
+        return record
+
+    def _round(self, sample: Sample, request: ModelRequest, rdir: Path, r: int) -> RoundRecord:
+        rec = RoundRecord(round=r)
+        completion = self.generate("model", request)
+        rec.completion = completion
+        (rdir / "output.txt").write_text(completion.text, encoding="utf-8")
+        rec.extraction = self.extract(completion.text)
+        if not rec.extraction.ok or rec.extraction.program is None:
+            rec.status = rec.extraction.status
+            rec.reason = "; ".join(rec.extraction.notes) or "no program in the output"
+        else:
+            rec.execution = self.execute(rec.extraction.program, rdir)
+            if not rec.execution.ok:
+                rec.status = rec.execution.status
+                err = rec.execution.error
+                rec.reason = err.describe() if err else rec.execution.status
+            else:
+                rec.rendering = self.render(rec.execution, rdir)
+                if not rec.rendering.ok:
+                    rec.status = "timeout" if rec.rendering.status == "timeout" \
+                        else "render_error"
+                    rec.reason = rec.rendering.error or rec.rendering.status
+        rec.scores = self.score(sample, rec)
+        rec.timings = self.trace.take()
+        log.info("round.done", round=r, status=rec.status, reason=rec.reason)
+        return rec
+
+    def _critique(self, sample: Sample, rec: RoundRecord, rdir: Path) -> Completion:
+        legend = ""
+        image: Path | None = rec.rendering.image if rec.rendering else None
+        if rec.rendered and "visual_prompter" in self.components and rec.rendering:
+            rec.prompted = self.visual_prompt(rec.rendering, rdir)
+            image, legend = rec.prompted.image, rec.prompted.legend
+        parts: list[str | Path] = [self._format(self.config.task.critique, sample,
+                                                legend=legend)]
+        if sample.target_image:
+            parts += ["Reference:", sample.target_image]
+        if image is not None:
+            parts += ["Rendering of the program:", image]
+        else:
+            parts.append(f"The program did not render: {rec.status}: {rec.reason}")
+        parts.append(f"Program:\n{rec.program or '(none)'}")
+        slot = "loop.critic" if "loop.critic" in self.components else "model"
+        request = ModelRequest(messages=[Message.of("user", *parts)], purpose="critique",
+                               sample_id=sample.id, round=rec.round)
+        return self.generate(slot, request)
+
+    def _initial_messages(self, sample: Sample) -> list[Message]:
+        task = self.config.task
+        messages = []
+        if task.system:
+            messages.append(Message.of("system", self._format(task.system, sample)))
+        parts: list[str | Path] = [self._format(task.prompt, sample)]
+        if sample.image is not None:
+            parts.append(sample.image)
+        messages.append(Message.of("user", *parts))
+        return messages
+
+    def _format(self, template: str, sample: Sample, **extra: str) -> str:
+        fields = {"text": sample.text or "", "id": sample.id, "meta": sample.meta,
+                  "critique": "", "legend": "", **extra}
+        try:
+            return template.format_map(fields)
+        except (KeyError, IndexError, ValueError) as exc:
+            raise VisioncodeError(
+                f"task template {template[:60]!r}... refers to {exc} which sample "
+                f"{sample.id!r} does not have (available: text, id, meta[...], critique, "
+                f"legend)") from None

@@ -1,0 +1,154 @@
+"""Discovery and loading of components, by stevedore, one entry-point namespace per kind.
+
+Listing reads entry-point metadata only: nothing is imported, so `visioncode plugins`
+stays fast with Manim, bpy or torch installed. Loading imports only the names a pipeline
+uses; a plugin that fails to import raises PluginLoadError (naming the component, its
+distribution and the cause) for the runs that ask for it and nobody else.
+Set VISIONCODE_STRICT_PLUGINS=1 (or pass --strict-plugins) to make any load failure fatal.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from dataclasses import dataclass
+from importlib import metadata
+
+from stevedore import NamedExtensionManager
+
+from .components import BASES, KINDS, Component
+from .errors import PluginLoadError, UnknownComponentError
+
+NAMESPACES: dict[str, str] = {
+    "model": "visioncode.models",
+    "executor": "visioncode.executors",
+    "renderer": "visioncode.renderers",
+    "visual_prompter": "visioncode.visual_prompters",
+    "metric": "visioncode.metrics",
+}
+STRICT_ENV = "VISIONCODE_STRICT_PLUGINS"
+
+
+@dataclass(frozen=True)
+class EntryInfo:
+    """One installed component, as its distribution's metadata declares it."""
+
+    kind: str
+    name: str
+    target: str
+    distribution: str
+    version: str
+
+
+def strict() -> bool:
+    return os.environ.get(STRICT_ENV, "").lower() in {"1", "true", "yes"}
+
+
+def list_components(kind: str | None = None) -> list[EntryInfo]:
+    """Every installed component (of one kind), from metadata alone, sorted by name."""
+    kinds = [kind] if kind else list(KINDS)
+    out: list[EntryInfo] = []
+    for k in kinds:
+        seen: set[tuple[str, str]] = set()
+        for ep in metadata.entry_points(group=NAMESPACES[k]):
+            dist = getattr(ep, "dist", None)
+            key = (ep.name, ep.value)
+            if key in seen:  # the same distribution visible twice on sys.path
+                continue
+            seen.add(key)
+            out.append(
+                EntryInfo(
+                    kind=k,
+                    name=ep.name,
+                    target=ep.value,
+                    distribution=dist.name if dist else "?",
+                    version=dist.version if dist else "?",
+                )
+            )
+    return sorted(out, key=lambda e: (KINDS.index(e.kind), e.name))
+
+
+def find(kind: str, name: str) -> EntryInfo:
+    """The entry of `name`, or UnknownComponentError listing what is available."""
+    entries = [e for e in list_components(kind) if e.name == name]
+    if not entries:
+        available = sorted({e.name for e in list_components(kind)})
+        close = difflib.get_close_matches(name, available, n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise UnknownComponentError(
+            f"unknown {kind} {name!r}.{hint} Available: {', '.join(available) or 'none'}"
+            f" (install a plugin that provides it; `visioncode plugins` lists them)"
+        )
+    if len({(e.distribution, e.target) for e in entries}) > 1:
+        owners = ", ".join(f"{e.distribution} ({e.target})" for e in entries)
+        raise PluginLoadError(kind, name, entries[0].distribution,
+                              f"the name is provided by several distributions: {owners}")
+    return entries[0]
+
+
+_loaded: dict[tuple[str, str], type[Component]] = {}
+
+
+def load(kind: str, name: str) -> type[Component]:
+    """Import and return the component class registered as `name` for `kind`."""
+    if (kind, name) in _loaded:
+        return _loaded[(kind, name)]
+    entry = find(kind, name)
+    failures: list[BaseException] = []
+
+    def on_failure(_manager: object, _ep: object, exc: BaseException) -> None:
+        failures.append(exc)
+
+    mgr = NamedExtensionManager(
+        NAMESPACES[kind], names=[name], invoke_on_load=False,
+        on_load_failure_callback=on_failure,
+    )
+    if failures or name not in mgr.names():
+        exc = failures[0] if failures else None
+        cause = f"{type(exc).__name__}: {exc}" if exc else "entry point did not load"
+        raise PluginLoadError(kind, name, f"{entry.distribution} {entry.version}", cause)
+    cls = mgr[name].plugin
+    base = BASES[kind]
+    if not (isinstance(cls, type) and issubclass(cls, base)):
+        raise PluginLoadError(
+            kind, name, f"{entry.distribution} {entry.version}",
+            f"{entry.target} is not a subclass of visioncode.{base.__name__}",
+        )
+    _loaded[(kind, name)] = cls
+    return cls
+
+
+def check_all() -> list[tuple[EntryInfo, PluginLoadError | None]]:
+    """Load every installed component; return each with its load error (or None)."""
+    results: list[tuple[EntryInfo, PluginLoadError | None]] = []
+    for entry in list_components():
+        try:
+            load(entry.kind, entry.name)
+            results.append((entry, None))
+        except PluginLoadError as exc:
+            results.append((entry, exc))
+    return results
+
+
+def ensure_strict() -> None:
+    """In strict mode, fail on the first component that does not load."""
+    if not strict():
+        return
+    for _entry, err in check_all():
+        if err is not None:
+            raise err
+
+
+def distribution_versions() -> dict[str, str]:
+    """Name -> version of visioncode and every distribution that provides components."""
+    out = {"visioncode": _version("visioncode")}
+    for e in list_components():
+        out[e.distribution] = e.version
+    return dict(sorted(out.items()))
+
+
+def _version(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "0+unknown"

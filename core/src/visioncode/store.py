@@ -1,0 +1,118 @@
+"""The run directory: the one place a run's results live, safe to interrupt at any point.
+
+    run.json              what produced the run (config hash, component versions)
+    config.json           the resolved pipeline config
+    records.jsonl         one SampleRecord per line, appended atomically and fsynced
+    artifacts/<sample>/   outputs, programs and renders of each round
+    log.jsonl             structured events of every process
+    summary.json, .md     aggregates, rewritten at the end of each run
+
+Paths inside records are stored relative to the run directory, so a run can be moved.
+A line cut short by a crash is dropped (and cut off the file) on the next open: no
+truncated record is ever read back, and its sample simply runs again on resume.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from .errors import RunDirError
+from .records import RunManifest, SampleRecord
+
+RECORDS = "records.jsonl"
+
+
+class RunStore:
+    def __init__(self, run_dir: Path) -> None:
+        self.dir = run_dir.resolve()
+        self.records_path = self.dir / RECORDS
+        self.artifacts = self.dir / "artifacts"
+
+    # -- opening ----------------------------------------------------------------------
+
+    def exists(self) -> bool:
+        return (self.dir / "run.json").is_file()
+
+    def manifest(self) -> RunManifest:
+        return RunManifest.model_validate_json((self.dir / "run.json").read_text())
+
+    def create(self, manifest: RunManifest, config: dict[str, Any]) -> None:
+        self.artifacts.mkdir(parents=True, exist_ok=True)
+        _write_atomic(self.dir / "config.json", json.dumps(config, indent=2))
+        _write_atomic(self.dir / "run.json", manifest.model_dump_json(indent=2))
+        self.records_path.touch()
+
+    def check_resumable(self, config_hash: str) -> None:
+        if not self.exists():
+            raise RunDirError(f"{self.dir}: not a run directory (no run.json); nothing to resume")
+        have = self.manifest().config_hash
+        if have != config_hash:
+            raise RunDirError(
+                f"{self.dir}: was made by a different pipeline config (hash {have}, now "
+                f"{config_hash}); resuming would mix results. Use a new --out, or restore "
+                f"the config in {self.dir / 'config.json'}"
+            )
+
+    # -- records ----------------------------------------------------------------------
+
+    def append(self, record: SampleRecord) -> None:
+        """Append one record as one write of one line, then fsync: after a crash the file
+        holds whole records plus at most one partial line, which `load` discards."""
+        data = _relativize(record.model_dump(mode="json"), str(self.dir) + os.sep)
+        line = (json.dumps(data, separators=(",", ":")) + "\n").encode()
+        fd = os.open(self.records_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            written = os.write(fd, line)
+            while written < len(line):  # short writes are rare but legal
+                written += os.write(fd, line[written:])
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def load(self, repair: bool = False) -> list[SampleRecord]:
+        """Every whole record. With `repair`, a partial last line is cut off the file."""
+        if not self.records_path.exists():
+            return []
+        raw = self.records_path.read_bytes()
+        records: dict[str, SampleRecord] = {}
+        good_end = 0
+        pos = 0
+        for line in raw.splitlines(keepends=True):
+            pos += len(line)
+            if not line.endswith(b"\n"):
+                break
+            try:
+                rec = SampleRecord.model_validate_json(line)
+            except ValueError:
+                break
+            records[rec.sample_id] = rec  # a re-run sample: the later record wins
+            good_end = pos
+        if repair and good_end < len(raw):
+            with self.records_path.open("r+b") as fh:
+                fh.truncate(good_end)
+        return list(records.values())
+
+    def finished(self) -> set[str]:
+        return {r.sample_id for r in self.load(repair=True)}
+
+    def write_text(self, name: str, text: str) -> None:
+        _write_atomic(self.dir / name, text)
+
+
+def _relativize(obj: Any, prefix: str) -> Any:
+    if isinstance(obj, str):
+        return obj[len(prefix):] if obj.startswith(prefix) else obj
+    if isinstance(obj, dict):
+        return {k: _relativize(v, prefix) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_relativize(v, prefix) for v in obj]
+    return obj
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)

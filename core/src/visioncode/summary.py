@@ -1,0 +1,105 @@
+"""Aggregates of a run: per metric value, the mean over the samples it counts, how many it
+excluded, and the run's render success rate beside it. A mean is never shown without the
+success rate, because "0.9 SSIM" over the 40% of programs that rendered is not the same
+number as over all of them."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .messages import Usage
+from .records import SampleRecord
+
+
+class MetricSummary(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    metric: str
+    key: str
+    mean: float | None
+    std: float | None
+    n: int
+    excluded: int
+    policy: str | None = None
+    higher_is_better: bool | None = None
+
+
+class RunSummary(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    samples: int
+    ok: int
+    failed: int
+    errors: int
+    success_rate: float
+    statuses: dict[str, int] = Field(default_factory=dict)
+    metrics: list[MetricSummary] = Field(default_factory=list)
+    usage: Usage = Field(default_factory=Usage)
+    seconds_per_sample: float | None = None
+
+
+def summarize(records: list[SampleRecord]) -> RunSummary:
+    n = len(records)
+    status = Counter(r.status for r in records)
+    reasons = Counter(
+        (r.rounds[-1].status if r.rounds else "error") if r.status != "ok" else "ok"
+        for r in records
+    )
+    values: dict[tuple[str, str], list[float | None]] = {}
+    meta: dict[tuple[str, str], tuple[str | None, bool | None]] = {}
+    for r in records:
+        for score in r.scores.values():
+            for key, v in score.values.items():
+                values.setdefault((score.metric, key), []).append(v)
+                policy = score.policy.value if score.policy else None
+                prev = meta.get((score.metric, key), (None, None))
+                meta[(score.metric, key)] = (policy or prev[0],
+                                             score.higher_is_better.get(key, prev[1]))
+    metrics = []
+    for (metric, key), vals in sorted(values.items()):
+        counted = [v for v in vals if v is not None and math.isfinite(v)]
+        mean = sum(counted) / len(counted) if counted else None
+        std = (
+            math.sqrt(sum((v - mean) ** 2 for v in counted) / (len(counted) - 1))
+            if mean is not None and len(counted) > 1 else None
+        )
+        # Samples that errored before scoring are excluded too.
+        metrics.append(MetricSummary(
+            metric=metric, key=key, mean=mean, std=std, n=len(counted),
+            excluded=n - len(counted), policy=meta[(metric, key)][0],
+            higher_is_better=meta[(metric, key)][1],
+        ))
+    usage = sum((r.usage for r in records), Usage())
+    total = [r.timings.get("total") for r in records if r.timings.get("total") is not None]
+    return RunSummary(
+        samples=n, ok=status["ok"], failed=status["failed"], errors=status["error"],
+        success_rate=status["ok"] / n if n else 0.0, statuses=dict(sorted(reasons.items())),
+        metrics=metrics, usage=usage,
+        seconds_per_sample=sum(total) / len(total) if total else None,  # type: ignore[arg-type]
+    )
+
+
+def to_markdown(summary: RunSummary, title: str = "Run summary") -> str:
+    lines = [
+        f"# {title}", "",
+        f"Samples: {summary.samples} — rendered {summary.ok}, failed {summary.failed}, "
+        f"errors {summary.errors}; success rate {summary.success_rate:.1%}", "",
+        "| metric | value | mean | std | n | excluded | failure policy |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for m in summary.metrics:
+        arrow = {True: " ↑", False: " ↓"}.get(m.higher_is_better, "")  # type: ignore[arg-type]
+        lines.append(
+            f"| {m.metric} | {m.key}{arrow} | {_fmt(m.mean)} | {_fmt(m.std)} | {m.n} | "
+            f"{m.excluded} | {m.policy or '-'} |"
+        )
+    lines += ["", "| status | samples |", "|---|---|"]
+    lines += [f"| {k} | {v} |" for k, v in summary.statuses.items()]
+    u = summary.usage
+    lines += ["", f"Model calls: {u.calls}, tokens in/out: {u.input_tokens}/{u.output_tokens}"]
+    return "\n".join(lines) + "\n"
+
+
+def _fmt(v: float | None) -> str:
+    return "-" if v is None else f"{v:.4g}"

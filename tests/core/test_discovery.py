@@ -1,0 +1,175 @@
+"""Discovery through real packaging: a throwaway distribution is built and pip-installed
+into a temporary target, then found by entry points in a fresh process, used in a
+pipeline, and a broken one is isolated to the runs that ask for it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from ..conftest import BIN, pipeline_toml, write_dataset
+
+PYPROJECT = """
+[build-system]
+requires = ["setuptools>=61"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "visioncode-throwaway"
+version = "9.8.7"
+dependencies = []
+
+[project.entry-points."visioncode.renderers"]
+flat = "vc_throwaway.flat:FlatRenderer"
+broken = "vc_throwaway.broken:BrokenRenderer"
+
+[project.entry-points."visioncode.metrics"]
+mean-red = "vc_throwaway.flat:MeanRed"
+"""
+
+FLAT = '''
+"""A renderer that paints the canvas one colour, and a metric reading the red channel."""
+from pathlib import Path
+
+from PIL import Image
+
+from visioncode import (ComponentOptions, Execution, Metric, Renderer, Rendering,
+                        RenderSpec, RoundRecord, Sample, Score)
+
+
+class FlatRenderer(Renderer):
+    default_executor = "svg"
+
+    class Options(ComponentOptions):
+        colour: str = "#ff0000"
+
+    def render(self, execution: Execution, spec: RenderSpec, workdir: Path) -> Rendering:
+        out = workdir / "flat.png"
+        Image.new("RGB", spec.pixel_size, self.options.colour).save(out)
+        return Rendering(status="ok", renderer=self.name, renderer_version="flat 1",
+                         images=[out], width=spec.width, height=spec.height)
+
+
+class MeanRed(Metric):
+    def score(self, sample: Sample, result: RoundRecord) -> Score:
+        if not result.rendered:
+            return Score(metric=self.name, values={"red": None}, rendered=False)
+        img = Image.open(result.rendering.image).convert("RGB")
+        reds = [p[0] for p in img.getdata()]
+        return Score(metric=self.name, values={"red": sum(reds) / len(reds) / 255})
+'''
+
+BROKEN = '''
+import visioncode_module_that_does_not_exist  # noqa: F401
+'''
+
+
+@pytest.fixture(scope="module")
+def throwaway(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Build and install the throwaway distribution; return its install target."""
+    root = tmp_path_factory.mktemp("throwaway")
+    src = root / "src"
+    (src / "vc_throwaway").mkdir(parents=True)
+    (src / "pyproject.toml").write_text(PYPROJECT)
+    (src / "vc_throwaway" / "__init__.py").write_text("")
+    (src / "vc_throwaway" / "flat.py").write_text(FLAT)
+    (src / "vc_throwaway" / "broken.py").write_text(BROKEN)
+    target = root / "site"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
+         "--target", str(target), str(src)], check=True, capture_output=True, timeout=300)
+    assert (target / "visioncode_throwaway-9.8.7.dist-info" / "entry_points.txt").is_file()
+    return target
+
+
+def vc(target: Path, *args: str, env: dict[str, str] | None = None
+       ) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(BIN / "visioncode"), *args], capture_output=True, text=True, timeout=300,
+        env={**os.environ, "PYTHONPATH": str(target), **(env or {})})
+
+
+def test_listing_finds_installed_plugin_without_importing_it(throwaway: Path) -> None:
+    res = vc(throwaway, "plugins", "--json")
+    assert res.returncode == 0, res.stderr
+    entries = {(e["kind"], e["name"]): e for e in json.loads(res.stdout)}
+    flat = entries[("renderer", "flat")]
+    assert flat["distribution"] == "visioncode-throwaway" and flat["version"] == "9.8.7"
+    assert ("metric", "mean-red") in entries
+    # Listing does not import: the broken plugin is listed without an error.
+    assert entries[("renderer", "broken")]["error"] is None
+
+
+def test_check_reports_broken_plugin_with_distribution_and_cause(throwaway: Path) -> None:
+    res = vc(throwaway, "plugins", "--json", "--check")
+    assert res.returncode == 0
+    entries = {(e["kind"], e["name"]): e for e in json.loads(res.stdout)}
+    error = entries[("renderer", "broken")]["error"]
+    assert "renderer 'broken'" in error
+    assert "visioncode-throwaway 9.8.7" in error
+    assert "No module named 'visioncode_module_that_does_not_exist'" in error
+    assert entries[("renderer", "flat")]["error"] is None
+
+
+def test_pipeline_uses_installed_plugin_and_broken_one_is_isolated(
+    throwaway: Path, tmp_path: Path
+) -> None:
+    ds = write_dataset(tmp_path / "d", n=2)
+    cfg = tmp_path / "p.toml"
+    cfg.write_text(pipeline_toml(ds, renderer='flat"\n[renderer.options]\ncolour = "#800000',
+                                 metrics=("mean-red", "render-success")))
+    res = vc(throwaway, "run", str(cfg), "--out", str(tmp_path / "run"), "-q")
+    assert res.returncode == 0, res.stderr
+    records = [json.loads(x) for x in (tmp_path / "run" / "records.jsonl").read_text().splitlines()]
+    assert len(records) == 2
+    for r in records:
+        assert r["status"] == "ok"
+        assert r["rounds"][0]["rendering"]["renderer"] == "flat"
+        assert r["scores"]["mean-red"]["values"]["red"] == pytest.approx(128 / 255, abs=1e-3)
+    manifest = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert manifest["distributions"]["visioncode-throwaway"] == "9.8.7"
+
+    # The same machine, a run that asks for the broken plugin: a clear error, exit 2.
+    cfg.write_text(pipeline_toml(ds, renderer="broken"))
+    res = vc(throwaway, "run", str(cfg), "--out", str(tmp_path / "run2"), "-q")
+    assert res.returncode == 2
+    assert "renderer.use: renderer 'broken' (distribution visioncode-throwaway 9.8.7) " \
+           "failed to load: ModuleNotFoundError" in res.stderr
+    assert "Traceback" not in res.stderr
+    assert not (tmp_path / "run2").exists()
+
+
+def test_strict_mode_makes_any_load_failure_fatal(throwaway: Path, tmp_path: Path) -> None:
+    ds = write_dataset(tmp_path / "d", n=1)
+    cfg = tmp_path / "p.toml"
+    cfg.write_text(pipeline_toml(ds, metrics=("render-success",)))
+    assert vc(throwaway, "validate", str(cfg)).returncode == 0
+    res = vc(throwaway, "--strict-plugins", "validate", str(cfg))
+    assert res.returncode == 2 and "renderer 'broken'" in res.stderr
+    res = vc(throwaway, "validate", str(cfg), env={"VISIONCODE_STRICT_PLUGINS": "1"})
+    assert res.returncode == 2
+    assert vc(throwaway, "--strict-plugins", "plugins").returncode == 1
+
+
+def test_render_command_uses_a_named_renderer(throwaway: Path, tmp_path: Path) -> None:
+    svg = tmp_path / "a.svg"
+    svg.write_text(textwrap.dedent("""\
+        <svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10">
+          <rect width="10" height="5" fill="#0000ff"/></svg>"""))
+    for renderer in ("cairosvg", "resvg", "flat"):
+        out = tmp_path / f"{renderer}.png"
+        res = vc(throwaway, "render", str(svg), "--renderer", renderer, "--width", "40",
+                 "--height", "20", "-o", str(out))
+        assert res.returncode == 0, res.stderr
+        from PIL import Image
+
+        img = Image.open(out).convert("RGB")
+        assert img.size == (40, 20)
+        expected = (255, 0, 0) if renderer == "flat" else (0, 0, 255)
+        assert img.getpixel((20, 2)) == expected
