@@ -65,9 +65,15 @@ class Message(BaseModel):
         return [p for p in self.content if isinstance(p, ImagePart)]
 
 
+#: The purposes the pipeline sends: round 0 asks to `generate`, the critic is asked to
+#: `critique` a round, and every later round asks the generator to `revise`.
+PURPOSES = ("generate", "critique", "revise")
+
+
 class ModelRequest(BaseModel):
-    """What a Model is asked. `purpose`, `sample_id` and `round` say where in a run the
-    request comes from: recorded-response models key on them, and logs are bound to them."""
+    """What a Model is asked. `purpose` (one of PURPOSES, or a metric's own, e.g. `codevqa`),
+    `sample_id` and `round` say where in a run the request comes from: recorded-response
+    models key on them, and logs are bound to them."""
 
     model_config = ConfigDict(extra="forbid")
     messages: list[Message]

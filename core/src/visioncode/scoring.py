@@ -24,7 +24,8 @@ class FailurePolicy(StrEnum):
 
 class Score(BaseModel):
     """A metric's answer for one sample: named values (None = excluded from the mean),
-    whether it was computed on a real render, and free-form details."""
+    whether it was computed on a real render, and free-form details. `policy` is the
+    failure policy applied, so it is None for a score computed on a real render."""
 
     model_config = ConfigDict(extra="forbid")
     metric: str

@@ -1,0 +1,9 @@
+"""visioncode-metrics: scores for a round's result against its sample's references.
+
+Pixel fidelity (`mse`, `psnr`, `ssim`), whether the program rendered at all
+(`render-success`), and how big the program is (`program-size`). Each is a
+`visioncode.Metric` registered under the `visioncode.metrics` entry-point group; the
+core loads them by entry point, so nothing is imported here.
+"""
+
+__version__ = "0.1.0"
