@@ -1,0 +1,42 @@
+"""Child side used by test_sandbox: a Worker that does what each request asks."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+from typing import Any
+
+from visioncode import serve
+
+
+def handle(req: dict[str, Any]) -> dict[str, Any]:
+    op = req["op"]
+    if op == "echo":
+        print("noise on stdout must not break the protocol")
+        return {"ok": True, "value": req["value"], "pid": os.getpid()}
+    if op == "sleep":
+        time.sleep(req["seconds"])
+        return {"ok": True}
+    if op == "crash":
+        os._exit(3)
+    if op == "hog":
+        blob = bytearray(req["mb"] * 1024 * 1024)
+        return {"ok": True, "size": len(blob)}
+    if op == "env":
+        return {"ok": True, "env": dict(os.environ)}
+    if op == "connect":
+        try:
+            socket.create_connection(("127.0.0.1", req["port"]), timeout=2).close()
+            return {"ok": True, "connected": True}
+        except OSError as exc:
+            return {"ok": True, "connected": False, "error": str(exc)}
+    if op == "spawn":
+        child = subprocess.Popen(["sleep", "300"])
+        return {"ok": True, "child": child.pid}
+    raise ValueError(f"unknown op {op}")
+
+
+if __name__ == "__main__":
+    serve(handle)
