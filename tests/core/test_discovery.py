@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -13,61 +14,16 @@ from pathlib import Path
 
 import pytest
 
-from ..conftest import BIN, pipeline_toml, write_dataset
+from ..conftest import BIN, ROOT, pipeline_toml, write_dataset
 
-PYPROJECT = """
-[build-system]
-requires = ["setuptools>=61"]
-build-backend = "setuptools.build_meta"
-
-[project]
-name = "visioncode-throwaway"
-version = "9.8.7"
-dependencies = []
-
-[project.entry-points."visioncode.renderers"]
-flat = "vc_throwaway.flat:FlatRenderer"
-broken = "vc_throwaway.broken:BrokenRenderer"
-
-[project.entry-points."visioncode.metrics"]
-mean-red = "vc_throwaway.flat:MeanRed"
-"""
-
-FLAT = '''
-"""A renderer that paints the canvas one colour, and a metric reading the red channel."""
-from pathlib import Path
-
-from PIL import Image
-
-from visioncode import (ComponentOptions, Execution, Metric, Renderer, Rendering,
-                        RenderSpec, RoundRecord, Sample, Score)
+DOC = ROOT / "docs" / "writing-a-plugin.md"
+BROKEN = "import visioncode_module_that_does_not_exist  # noqa: F401\n"
 
 
-class FlatRenderer(Renderer):
-    default_executor = "svg"
-
-    class Options(ComponentOptions):
-        colour: str = "#ff0000"
-
-    def render(self, execution: Execution, spec: RenderSpec, workdir: Path) -> Rendering:
-        out = workdir / "flat.png"
-        Image.new("RGB", spec.pixel_size, self.options.colour).save(out)
-        return Rendering(status="ok", renderer=self.name, renderer_version="flat 1",
-                         images=[out], width=spec.width, height=spec.height)
-
-
-class MeanRed(Metric):
-    def score(self, sample: Sample, result: RoundRecord) -> Score:
-        if not result.rendered:
-            return Score(metric=self.name, values={"red": None}, rendered=False)
-        img = Image.open(result.rendering.image).convert("RGB")
-        reds = [p[0] for p in img.getdata()]
-        return Score(metric=self.name, values={"red": sum(reds) / len(reds) / 255})
-'''
-
-BROKEN = '''
-import visioncode_module_that_does_not_exist  # noqa: F401
-'''
+def doc_files() -> dict[str, str]:
+    """The files of the example plugin, taken from the plugin-author guide."""
+    text = DOC.read_text()
+    return dict(re.findall(r"<!-- file: (\S+) -->\n```\w+\n(.*?)```", text, re.DOTALL))
 
 
 @pytest.fixture(scope="module")
@@ -76,10 +32,17 @@ def throwaway(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("throwaway")
     src = root / "src"
     (src / "vc_throwaway").mkdir(parents=True)
-    (src / "pyproject.toml").write_text(PYPROJECT)
-    (src / "vc_throwaway" / "__init__.py").write_text("")
-    (src / "vc_throwaway" / "flat.py").write_text(FLAT)
-    (src / "vc_throwaway" / "broken.py").write_text(BROKEN)
+    files = doc_files()
+    assert set(files) == {"pyproject.toml", "vc_throwaway/flat.py"}
+    assert "broken" not in files["pyproject.toml"]
+    # Beside the guide's components, one that cannot be imported.
+    flat = 'flat = "vc_throwaway.flat:FlatRenderer"\n'
+    files["pyproject.toml"] = files["pyproject.toml"].replace(
+        flat, flat + 'broken = "vc_throwaway.broken:BrokenRenderer"\n')
+    files["vc_throwaway/broken.py"] = BROKEN
+    files["vc_throwaway/__init__.py"] = ""
+    for name, text in files.items():
+        (src / name).write_text(text)
     target = root / "site"
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",

@@ -112,7 +112,7 @@ def test_no_reference_image_gives_none_with_a_reason(same: Path) -> None:
             score = with_policy(cls, policy.value).score(sample(None), rendered_round(same))
             assert score.values == {cls.key: None}
             assert "no reference image" in score.details["reason"]
-            assert score.rendered is True and score.policy is None
+            assert score.rendered is True and score.policy is policy
 
 
 def test_unreadable_reference_is_a_dataset_error(tmp_path: Path, same: Path) -> None:

@@ -181,7 +181,7 @@ def test_scores_name_their_value_and_direction(metric, key: str, better: bool,
     assert score.metric == key  # default component name = entry-point name
     assert set(score.values) == {key}
     assert score.higher_is_better == {key: better}
-    assert score.rendered is True and score.policy is None
+    assert score.rendered is True and score.policy is FailurePolicy.blank
     assert score.details["reference"] == str(reference)
     assert score.details["render"] == str(shifted)
 

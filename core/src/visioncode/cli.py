@@ -140,7 +140,8 @@ def _print_summary(summary: RunSummary, run_dir: Path) -> None:
                         f"({summary.ok}/{summary.samples})")
     for m in summary.metrics:
         mean = "-" if m.mean is None else f"{m.mean:.4g}"
-        table.add_row(m.metric, m.key, mean, str(m.n), str(m.excluded), m.policy or "-")
+        arrow = {True: " ↑", False: " ↓"}.get(m.higher_is_better, "")  # type: ignore[arg-type]
+        table.add_row(m.metric, m.key + arrow, mean, str(m.n), str(m.excluded), m.policy or "-")
     out.print(table)
     bad = {k: v for k, v in summary.statuses.items() if k != "ok"}
     if bad:

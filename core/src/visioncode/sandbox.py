@@ -47,13 +47,18 @@ class Limits(BaseModel):
     """Resource limits for a child process. None means "no limit" for that resource."""
 
     model_config = ConfigDict(extra="forbid")
-    wall_time_s: float = Field(30.0, gt=0)
-    memory_mb: int | None = Field(2048, ge=16)
-    cpu_time_s: int | None = Field(None, ge=1)
-    file_size_mb: int | None = Field(256, ge=1)
-    open_files: int | None = Field(256, ge=16)
-    output_bytes: int = Field(1_000_000, ge=1024)
-    network: bool = False
+    wall_time_s: float = Field(30.0, gt=0, description="seconds per job before the child "
+                               "(and its whole process group) is killed")
+    memory_mb: int | None = Field(2048, ge=16, description="address-space limit (RLIMIT_AS)")
+    cpu_time_s: int | None = Field(None, ge=1, description="CPU seconds (RLIMIT_CPU)")
+    file_size_mb: int | None = Field(256, ge=1, description="largest file the child may "
+                                     "write (RLIMIT_FSIZE)")
+    open_files: int | None = Field(256, ge=16, description="open file descriptors "
+                                   "(RLIMIT_NOFILE)")
+    output_bytes: int = Field(1_000_000, ge=1024, description="stdout/stderr kept per "
+                              "stream; the rest is dropped and counted")
+    network: bool = Field(False, description="allow network access (off: a private "
+                          "network namespace where the machine offers one)")
 
 
 class SandboxError(Exception):

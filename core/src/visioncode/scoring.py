@@ -25,7 +25,8 @@ class FailurePolicy(StrEnum):
 class Score(BaseModel):
     """A metric's answer for one sample: named values (None = excluded from the mean),
     whether it was computed on a real render, and free-form details. `policy` is the
-    failure policy applied, so it is None for a score computed on a real render."""
+    metric's failure policy (None for metrics that have none, such as render success);
+    `rendered=False` says it was applied to this score."""
 
     model_config = ConfigDict(extra="forbid")
     metric: str

@@ -53,9 +53,7 @@ def summarize(records: list[SampleRecord]) -> RunSummary:
             for key, v in score.values.items():
                 values.setdefault((score.metric, key), []).append(v)
                 policy = score.policy.value if score.policy else None
-                prev = meta.get((score.metric, key), (None, None))
-                meta[(score.metric, key)] = (policy or prev[0],
-                                             score.higher_is_better.get(key, prev[1]))
+                meta[(score.metric, key)] = (policy, score.higher_is_better.get(key))
     metrics = []
     for (metric, key), vals in sorted(values.items()):
         counted = [v for v in vals if v is not None and math.isfinite(v)]

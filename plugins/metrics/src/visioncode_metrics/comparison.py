@@ -89,7 +89,7 @@ class ImageComparisonMetric(Metric):
         reference_path = sample.target_image
         if reference_path is None:
             return self._score(
-                None, rendered=result.rendered,
+                None, rendered=result.rendered, policy=self.options.failure_policy,
                 details={"reason": "sample has no reference image (set image or "
                                    "reference_image in the dataset)"},
             )
@@ -110,7 +110,8 @@ class ImageComparisonMetric(Metric):
             return self._score(value, rendered=False, policy=policy, details=extra)
 
         value, extra = self._compare_aligned(reference, candidate, details)
-        return self._score(value, rendered=True, details=extra)
+        return self._score(value, rendered=True, policy=self.options.failure_policy,
+                           details=extra)
 
     def _compare_aligned(self, reference: np.ndarray, candidate: np.ndarray,
                          details: dict[str, Any]) -> Comparison:
