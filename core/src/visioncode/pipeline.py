@@ -124,7 +124,10 @@ class Pipeline:
         return self._callers[key]
 
     def _call(self, slot: str, hook: str, expected: type, **kwargs: Any) -> Any:
-        result = self._caller(slot, hook)(**kwargs)
+        stage = hook.removeprefix("visioncode_")
+        with structlog.contextvars.bound_contextvars(stage=stage,
+                                                     component=self.components[slot].name):
+            result = self._caller(slot, hook)(**kwargs)
         if not isinstance(result, expected):
             c = self.components[slot]
             raise ComponentContractError(
