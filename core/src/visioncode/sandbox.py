@@ -215,14 +215,18 @@ def run_limited(
 class Worker:
     """A warm child process (`python -m module`) that answers JSON requests.
 
-    The child is started on first use and replaced after a timeout or crash, so one bad
-    program costs one sample, never the run. Not thread-safe: one Worker per thread."""
+    The child is started on first use (it says `{"ready": true}` once its imports are
+    done; start-up has its own allowance) and replaced after a timeout or crash, so one
+    bad program costs one sample, never the run. Not thread-safe: one Worker per thread."""
 
     def __init__(
         self, module: str, limits: Limits, *, cwd: Path | None = None,
         env: dict[str, str] | None = None, python: str | None = None,
+        startup_timeout_s: float = 120.0,
     ) -> None:
         self.module, self.limits, self.env = module, limits, env
+        #: Start-up (imports) has its own allowance, so a job's wall time measures the job.
+        self.startup_timeout_s = startup_timeout_s
         self.cwd = cwd or Path.cwd()
         self.python = python or sys.executable
         self.proc: subprocess.Popen[bytes] | None = None
@@ -241,6 +245,24 @@ class Worker:
         )
         self._stderr = _CappedReader(self.proc.stderr, 64 * 1024, tail=True)
         self.started += 1
+        try:
+            hello = json.loads(self._readline(self.startup_timeout_s, "start"))
+        except json.JSONDecodeError:
+            hello = {}
+        if hello.get("ready") is not True:
+            self.close()
+            raise SandboxError("crashed", f"worker {self.module} did not start: {hello!r}")
+
+    @property
+    def pid(self) -> int | None:
+        """The live child's pid (None before the first call or after close)."""
+        return self.proc.pid if self.alive and self.proc else None
+
+    def kill(self) -> None:
+        """Kill the child now (as a crash would); the next call starts a new one."""
+        if self.proc is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
 
     def call(self, request: dict[str, Any], timeout: float | None = None) -> dict[str, Any]:
         """Send one request and wait for its answer, at most `timeout` seconds
@@ -261,7 +283,7 @@ class Worker:
             self.close()
             raise SandboxError("crashed", f"worker answered garbage: {line[:200]!r}") from None
 
-    def _readline(self, timeout: float) -> bytes:
+    def _readline(self, timeout: float, what: str = "answer") -> bytes:
         assert self.proc and self.proc.stdout
         fd = self.proc.stdout.fileno()
         buf = bytearray()
@@ -272,7 +294,7 @@ class Worker:
                 left = deadline - time.monotonic()
                 if left <= 0 or not sel.select(left):
                     self.close()
-                    raise SandboxError("timeout", f"no answer within {timeout:g}s; worker killed")
+                    raise SandboxError("timeout", f"no {what} within {timeout:g}s; worker killed")
                 chunk = os.read(fd, 1 << 20)
                 if not chunk:
                     raise self._died()
@@ -286,7 +308,9 @@ class Worker:
         code = self.proc.returncode
         tail = self._stderr.text()[-2000:] if self._stderr else ""
         self.close()
-        reason = "memory" if "MemoryError" in tail or code == -signal.SIGSEGV else "crashed"
+        out_of_memory = ("MemoryError" in tail or "memory allocation of" in tail
+                         or "std::bad_alloc" in tail)
+        reason = "memory" if out_of_memory else "crashed"
         return SandboxError(reason, f"worker exited with code {code}: {tail.strip()}")
 
     def close(self) -> None:
@@ -307,6 +331,8 @@ def serve(handler: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
     proto = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
     sys.stdout = sys.stderr
+    proto.write(b'{"ready": true}\n')  # imports are done: jobs' clocks start from here
+    proto.flush()
     for line in sys.stdin.buffer:
         if not line.strip():
             continue

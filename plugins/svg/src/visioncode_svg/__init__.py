@@ -1,0 +1,29 @@
+"""visioncode-svg: SVG for visioncode.
+
+- `SvgExecutor` (`svg`): finds the SVG in model output, parses it safely and strips
+  scripts, event handlers and external references;
+- `CairoSvgRenderer` (`cairosvg`) and `ResvgRenderer` (`resvg`): render it to a PNG of
+  exactly the RenderSpec's size in a warm, sandboxed worker process.
+
+Importing this package does not import cairosvg or resvg; only the worker process does.
+"""
+
+from .executor import SvgExecutor, SvgExecutorOptions
+from .extract import extract_svg
+from .renderers import CairoSvgRenderer, ResvgRenderer, SvgRendererOptions
+from .sanitize import Sanitized, SanitizeError, SanitizeLimits, sanitize
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CairoSvgRenderer",
+    "ResvgRenderer",
+    "SanitizeError",
+    "SanitizeLimits",
+    "Sanitized",
+    "SvgExecutor",
+    "SvgExecutorOptions",
+    "SvgRendererOptions",
+    "extract_svg",
+    "sanitize",
+]

@@ -1,0 +1,163 @@
+"""The `cairosvg` and `resvg` renderers: the same canvas, two libraries, one warm worker each.
+
+Both read the `svg` artifact of an `svg` execution, fit it to the RenderSpec's canvas
+(`canvas.fit_to_canvas`), and hand it to a warm child process
+(`visioncode_svg.render_worker`) that renders it under `Limits`. Swapping one for the other
+in a pipeline config changes the library and nothing else: same size, same fit, same
+background handling, same failure statuses.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import threading
+import time
+import weakref
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+from PIL import ImageColor
+from pydantic import Field
+
+from visioncode import (
+    ComponentContext,
+    ComponentOptions,
+    Execution,
+    Limits,
+    Renderer,
+    Rendering,
+    RenderSpec,
+    SandboxError,
+    Worker,
+)
+
+from .canvas import fit_to_canvas
+from .sanitize import SanitizeError
+
+WORKER_MODULE = "visioncode_svg.render_worker"
+#: Read by the worker: the empty folder resvg resolves relative hrefs against.
+EMPTY_DIR_ENV = "VISIONCODE_SVG_EMPTY_DIR"
+
+
+class SvgRendererOptions(ComponentOptions):
+    """Options shared by both SVG renderers."""
+
+    limits: Limits = Field(
+        default_factory=lambda: Limits(wall_time_s=20, memory_mb=1024),
+        description="limits of the render worker process; wall_time_s applies per render",
+    )
+
+
+class _SvgRenderer(Renderer):
+    """Shared machinery: canvas fitting, the warm worker, and turning failures into
+    Renderings. Subclasses only name the engine."""
+
+    engine: ClassVar[str]
+    default_executor = "svg"
+    Options = SvgRendererOptions
+    options: SvgRendererOptions
+
+    def __init__(
+        self, options: ComponentOptions | None = None, context: ComponentContext | None = None
+    ) -> None:
+        super().__init__(options, context)
+        self._worker: Worker | None = None
+        self._release: weakref.finalize[Any, Any] | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def worker(self) -> Worker:
+        """The warm render process (created on first use; `Worker` restarts it after a
+        crash or timeout)."""
+        if self._worker is None:
+            empty = Path(tempfile.mkdtemp(prefix=f"visioncode-{self.engine}-empty-"))
+            self._worker = Worker(
+                WORKER_MODULE, self.options.limits, cwd=empty, env={EMPTY_DIR_ENV: str(empty)},
+            )
+            # Stop the worker and remove the folder on close(), when this renderer is
+            # garbage-collected, or at interpreter exit, whichever comes first.
+            self._release = weakref.finalize(self, _release, self._worker, empty)
+        return self._worker
+
+    def render(self, execution: Execution, spec: RenderSpec, workdir: Path) -> Rendering:
+        start = time.perf_counter()
+
+        def failed(status: Literal["error", "timeout"], error: str, **meta: Any) -> Rendering:
+            return Rendering(
+                status=status, renderer=self.name, error=error,
+                duration_s=time.perf_counter() - start, metadata={"engine": self.engine, **meta},
+            )
+
+        if not execution.ok:
+            return failed("error", f"nothing to render: {execution.status}")
+        source = execution.artifacts.get("svg")
+        if source is None:
+            return failed("error", "nothing to render: the execution has no 'svg' artifact")
+        width, height = spec.pixel_size
+        if spec.background is not None:
+            try:
+                ImageColor.getrgb(spec.background)
+            except ValueError:
+                return failed("error", f"RenderSpec.background {spec.background!r} is not a "
+                              "colour (use e.g. '#ffffff', 'white', 'rgb(0,0,0)' or null)")
+        workdir = Path(workdir).resolve()
+        workdir.mkdir(parents=True, exist_ok=True)
+        svg_path, png_path = workdir / "render.svg", workdir / "render.png"
+        try:
+            fitted, canvas = fit_to_canvas(
+                Path(source).read_text(encoding="utf-8"), width, height, spec.fit
+            )
+        except (OSError, UnicodeDecodeError) as exc:
+            return failed("error", f"cannot read the SVG artifact {source}: {exc}")
+        except SanitizeError as exc:
+            return failed("error", f"the SVG artifact is not well-formed: {exc.message}")
+        svg_path.write_text(fitted, encoding="utf-8")
+        request = {"engine": self.engine, "svg": str(svg_path), "out": str(png_path),
+                   "width": width, "height": height, "background": spec.background}
+        png_path.unlink(missing_ok=True)
+        try:
+            with self._lock:
+                answer = self.worker.call(request)
+        except SandboxError as exc:
+            if exc.reason == "timeout":
+                return failed("timeout", f"{self.engine} did not finish within "
+                              f"{self.options.limits.wall_time_s:g}s; the worker was killed")
+            return failed("error", f"{self.engine} worker {exc.reason}: {exc}")
+        if not answer.get("ok"):
+            kind = answer.get("kind", "error")
+            return failed("error", f"{self.engine} failed ({kind}): {answer.get('error', '')}")
+        return Rendering(
+            status="ok", renderer=self.name, renderer_version=answer.get("version", ""),
+            images=[png_path], width=answer["width"], height=answer["height"],
+            duration_s=time.perf_counter() - start,
+            metadata={"engine": self.engine, "fit": spec.fit, "svg": str(svg_path),
+                      "view_box": list(canvas.view_box), "view_box_source": canvas.source},
+        )
+
+    def close(self) -> None:
+        with self._lock:
+            if self._release is not None:
+                self._release()
+            self._worker, self._release = None, None
+
+
+def _release(worker: Worker, folder: Path) -> None:
+    worker.close()
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+class CairoSvgRenderer(_SvgRenderer):
+    """Renders SVG with cairosvg (Cairo): the long-standing reference renderer for SVG
+    benchmarks, kept warm in a sandboxed worker so one hostile or heavy document costs one
+    sample, never the run."""
+
+    engine = "cairosvg"
+
+
+class ResvgRenderer(_SvgRenderer):
+    """Renders SVG with resvg (Rust): fast and spec-faithful, a second opinion on the same
+    document. Runs in a sandboxed warm worker that refuses external references, since
+    resvg would otherwise read local image files named by `<image href>`."""
+
+    engine = "resvg"
