@@ -68,3 +68,16 @@ def small_config(tmp_path: Path) -> Path:
     path = tmp_path / "pipeline.toml"
     path.write_text(pipeline_toml(dataset))
     return path
+
+
+@pytest.fixture(autouse=True)
+def private_model_state(tmp_path_factory: pytest.TempPathFactory,
+                        monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own response cache, endpoint-slot folder and (absent) keys
+    file, so no test reads or writes the user's ~/.cache or ~/.config, and a cache filled
+    by one test never answers another. Worker processes inherit the variables."""
+    root = tmp_path_factory.mktemp("model-state")
+    monkeypatch.setenv("VISIONCODE_CACHE_DIR", str(root / "cache"))
+    monkeypatch.setenv("VISIONCODE_SLOTS_DIR", str(root / "slots"))
+    monkeypatch.setenv("VISIONCODE_KEYS_FILE", str(root / "keys.toml"))
+    return root

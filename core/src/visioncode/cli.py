@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from . import registry
+from . import cache_cli, registry
 from .config import LoadedConfig, load_config
 from .errors import VisioncodeError
 from .records import SampleRecord
@@ -197,8 +197,12 @@ def render(file: Path, renderer: str, executor: str | None, width: int, height: 
         rn.close()
     for note in execution.notes:
         err.print(f"[yellow]note[/]: {note}")
-    out.print(f"{output} ({rendering.width}x{rendering.height}, {rendering.renderer} "
-              f"{rendering.renderer_version}, {rendering.duration_s * 1000:.1f} ms)")
+    version = rendering.renderer_version or rendering.renderer
+    out.print(f"{output} ({rendering.width}x{rendering.height}, {version}, "
+              f"{rendering.duration_s * 1000:.1f} ms)")
+
+
+main.add_command(cache_cli.cache)
 
 
 def run_main() -> None:

@@ -22,6 +22,7 @@ from .execution import Execution, Extraction
 from .messages import Completion, ModelRequest
 from .records import RoundRecord
 from .rendering import PromptedImage, Rendering, RenderSpec
+from .response_cache import default_cache_dir
 from .samples import Sample
 from .scoring import Score
 
@@ -44,7 +45,7 @@ class ComponentContext:
     slot: str = ""
     version: str = ""
     distribution: str = ""
-    cache_dir: Path = field(default_factory=lambda: Path.home() / ".cache" / "visioncode")
+    cache_dir: Path = field(default_factory=default_cache_dir)
     #: Folder of the pipeline file: relative paths in options resolve against it.
     base_dir: Path = field(default_factory=Path.cwd)
     model_factory: Callable[[Any], Callable[[ModelRequest], Completion]] | None = None
@@ -101,14 +102,31 @@ def _default_name(cls: type) -> str:
 
 
 class Model(Component):
-    """Answers chat requests with text. Providers raise `ModelError` with `retryable` set;
-    the core owns retries and caching."""
+    """Answers chat requests with text. Providers raise `ModelError` with `retryable`,
+    `auth` and `retry_after` set and never retry themselves: the core owns retries,
+    the concurrency limit per endpoint and the response cache (`visioncode.model_calls`),
+    and asks the model what identifies it through `endpoint()` and `cache_key()`."""
 
     kind = "model"
     hook_methods = {"generate": "visioncode_generate"}
 
     @abstractmethod
     def generate(self, request: ModelRequest) -> Completion: ...
+
+    def endpoint(self) -> str | None:
+        """The service this model's calls share a concurrency limit with (a base URL),
+        or None for a model that runs in-process and needs no limit. Every process of a
+        run (and every run on this machine) that names the same endpoint shares the
+        `model_calls.max_connections` slots."""
+        return None
+
+    def cache_key(self) -> dict[str, Any] | None:
+        """What, besides the request's messages, decides this model's answer: provider,
+        base URL, model id and generation options (never a key or a timeout). None (the
+        default) means answers are never cached. A `temperature` entry that is None or
+        above 0 marks the model as sampling: its answers are cached only when the
+        pipeline sets `model_calls.cache_sampled`."""
+        return None
 
 
 _FENCE = re.compile(r"```[\w+-]*\s*\n(.*?)```", re.DOTALL)

@@ -24,14 +24,21 @@ from .components import Component, ComponentOptions
 from .errors import ConfigError, PluginLoadError, UnknownComponentError
 from .rendering import RenderSpec
 
+#: The critic's prompt: a difference analysis between the render and the reference, the
+#: first half of VCoder's "thinking with revision" (the generator then rewrites from it).
 DEFAULT_CRITIQUE = (
-    "You are reviewing a rendering of a program against its reference.\n"
-    "Describe precisely what differs (shapes, positions, colours, sizes, missing or extra "
-    "elements) and how the program should change. {legend}"
+    "You are reviewing the rendering of a program against the reference image it should "
+    "reproduce.\n"
+    "Write a difference analysis: list every visible difference between the rendering and "
+    "the reference (missing or extra elements, shapes, positions, sizes, proportions, "
+    "colours, text, layout), the most important first, and for each say how the program "
+    "should change to remove it. Do not write the program. {legend}"
 )
 DEFAULT_REVISE = (
-    "Here is a review of your previous program's rendering:\n{critique}\n"
-    "Rewrite the complete program to fix these issues. Output only the program."
+    "Here is a difference analysis between the rendering of your previous program and "
+    "the reference:\n{critique}\n"
+    "Rewrite the complete program so that its rendering matches the reference, fixing "
+    "every difference. Output only the program."
 )
 
 
@@ -67,17 +74,58 @@ class DatasetSpec(_Strict):
 class LoopSpec(_Strict):
     """The critique->revise loop. With `rounds = 1` there is no critique; with more, the
     critic (a model; defaults to the generator) reviews each render and the generator
-    revises, stopping early when `stop_when_rendered` and a round renders."""
+    revises. The loop ends after `rounds` rounds, at the first round that renders when
+    `stop_when_rendered`, or when `stop_metric` has not improved by more than `min_delta`
+    for `patience` rounds in a row. The sample's result is always its last round."""
 
     rounds: int = Field(1, ge=1, le=50)
     critic: ComponentSpec | None = None
     stop_when_rendered: bool = False
+    #: `metric.key` (e.g. `ssim.ssim`, or just `ssim` when the key is the metric's
+    #: name) whose value decides early stopping; the metric must be in `metrics`.
+    stop_metric: str | None = Field(None, min_length=1)
+    #: Rounds in a row without improvement that end the loop.
+    patience: int = Field(1, ge=1)
+    #: An improvement must exceed this to count.
+    min_delta: float = Field(0.0, ge=0.0)
+
+    def stop_metric_key(self) -> tuple[str, str] | None:
+        """`stop_metric` split into (metric name, value key)."""
+        if self.stop_metric is None:
+            return None
+        metric, _, key = self.stop_metric.partition(".")
+        return metric, key or metric
 
 
 class RunSpec(_Strict):
     workers: int = Field(1, ge=1, le=512)
     out: Path = Path("runs")
     seed: int = 0
+
+
+class ModelCallsSpec(_Strict):
+    """How the core makes every model call of a pipeline (generator, critic and the models
+    metrics ask for): retries, the concurrency limit per endpoint, the response cache.
+    Left out of the config hash: it changes how answers are fetched, not what is asked."""
+
+    #: Retries of a call that failed with a retryable error (429, 5xx, timeout,
+    #: connection error); 0 disables retrying. Auth failures are never retried.
+    max_retries: int = Field(6, ge=0, le=100)
+    #: First backoff; attempt n waits between half and all of base * 2**n seconds.
+    backoff_base_s: float = Field(1.0, ge=0.0)
+    #: Longest wait between attempts, also the cap on a server's Retry-After.
+    backoff_max_s: float = Field(60.0, ge=0.0)
+    #: Calls in flight to one endpoint (a model's base URL) at once, across all worker
+    #: processes of a run and every other run on this machine.
+    max_connections: int = Field(8, ge=1, le=4096)
+    #: Answer repeated requests from the response cache.
+    cache: bool = True
+    #: Also cache models that sample (temperature unset or above 0).
+    cache_sampled: bool = False
+    #: The cache database; default `$VISIONCODE_CACHE_DIR/responses.sqlite`, else
+    #: `$XDG_CACHE_HOME/visioncode/responses.sqlite`, else `~/.cache/visioncode/...`.
+    #: Relative paths resolve against the pipeline file's folder.
+    cache_path: Path | None = None
 
 
 class PipelineConfig(_Strict):
@@ -93,6 +141,7 @@ class PipelineConfig(_Strict):
     loop: LoopSpec = Field(default_factory=LoopSpec)
     metrics: list[ComponentSpec] = Field(default_factory=list)
     run: RunSpec = Field(default_factory=RunSpec)
+    model_calls: ModelCallsSpec = Field(default_factory=ModelCallsSpec)
 
     @field_validator("metrics")
     @classmethod
@@ -140,8 +189,10 @@ class LoadedConfig:
 
 
 def config_hash(config: PipelineConfig) -> str:
-    """Identity of what a run computes: everything but how many workers and where."""
-    data = config.model_dump(mode="json", exclude={"run": {"workers", "out"}})
+    """Identity of what a run computes: everything but how many workers, where, and how
+    model calls are made (retries, connections, cache)."""
+    data = config.model_dump(mode="json",
+                             exclude={"run": {"workers", "out"}, "model_calls": True})
     data.get("dataset", {}).pop("limit", None)
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -187,7 +238,7 @@ def validate(data: dict[str, Any], source: Path | None = None) -> LoadedConfig:
     if source is not None and not config.dataset.path.is_absolute():
         config.dataset.path = (source.parent / config.dataset.path).resolve()
 
-    problems: list[tuple[str, str]] = []
+    problems: list[tuple[str, str]] = _stop_metric_problems(config)
     resolved: list[ResolvedComponent] = []
     slots: list[tuple[str, str, ComponentSpec]] = []
     for slot, kind in STAGE_KINDS.items():
@@ -206,6 +257,17 @@ def validate(data: dict[str, Any], source: Path | None = None) -> LoadedConfig:
     if problems:
         raise ConfigError(where, problems)
     return LoadedConfig(config=config, source=source, components=resolved)
+
+
+def _stop_metric_problems(config: PipelineConfig) -> list[tuple[str, str]]:
+    """`loop.stop_metric` must name a metric the pipeline scores."""
+    key = config.loop.stop_metric_key()
+    names = [m.use for m in config.metrics]
+    if key is None or key[0] in names:
+        return []
+    return [("loop.stop_metric",
+             f"{config.loop.stop_metric!r} names metric {key[0]!r}, which is not in "
+             f"[[metrics]] ({', '.join(names) or 'none'}); add it or fix the name")]
 
 
 def validate_component(slot: str, kind: str, spec: ComponentSpec) -> ResolvedComponent:

@@ -89,25 +89,38 @@ class ModelRequest(BaseModel):
 
 
 class Usage(BaseModel):
-    """Token counts and wall time of one or more model calls."""
+    """Token counts and wall time of one or more model calls.
+
+    `calls`, `input_tokens` and `output_tokens` count what this run asked a model for
+    and was answered (what a provider bills). A completion served from the core's
+    response cache costs nothing: it counts one `cache_hits` and moves the tokens it
+    originally cost to `saved_input_tokens`/`saved_output_tokens`, so summing a run's
+    usage gives both what it paid and what the cache saved. `retries` counts attempts
+    that failed with a retryable error before the call succeeded."""
 
     model_config = ConfigDict(extra="forbid")
     input_tokens: int = 0
     output_tokens: int = 0
     calls: int = 0
     latency_s: float = 0.0
+    cache_hits: int = 0
+    saved_input_tokens: int = 0
+    saved_output_tokens: int = 0
+    retries: int = 0
 
     def __add__(self, other: Usage) -> Usage:
-        return Usage(
-            input_tokens=self.input_tokens + other.input_tokens,
-            output_tokens=self.output_tokens + other.output_tokens,
-            calls=self.calls + other.calls,
-            latency_s=self.latency_s + other.latency_s,
-        )
+        return Usage(**{name: getattr(self, name) + getattr(other, name)
+                        for name in type(self).model_fields})
+
+    def served_from_cache(self, lookup_s: float) -> Usage:
+        """This usage as it counts when the same answer comes from the response cache."""
+        return Usage(cache_hits=1, saved_input_tokens=self.input_tokens,
+                     saved_output_tokens=self.output_tokens, latency_s=lookup_s)
 
 
 class Completion(BaseModel):
-    """A model's answer: the text, what it cost, and which model gave it."""
+    """A model's answer: the text, what it cost, and which model gave it. `cached` is
+    True when the core answered from its response cache and the model was not called."""
 
     model_config = ConfigDict(extra="forbid")
     text: str

@@ -2,9 +2,11 @@
 per-sample loop generate -> execute -> render -> (visual prompt -> critique -> revise)* ->
 score.
 
-Every component call goes through `pm.hook` (so wrappers such as `TracePlugin`, caches or
-budgets see it); single-component stages are called on a subset of the plugin manager
-that holds just that stage's component, the way pluggy's `subset_hook_caller` intends.
+Every component call goes through `pm.hook` (so wrappers such as `TracePlugin` or budgets
+see it); single-component stages are called on a subset of the plugin manager that holds
+just that stage's component, the way pluggy's `subset_hook_caller` intends. Model calls
+first pass through `ModelCalls` (response cache, endpoint concurrency limit, retries), so
+an answer served from the cache never reaches the hook.
 """
 
 from __future__ import annotations
@@ -20,13 +22,21 @@ import structlog
 from pluggy import HookCaller
 
 from . import registry
-from .components import Component, ComponentContext
+from .components import Component, ComponentContext, Model
 from .config import ComponentSpec, LoadedConfig, ResolvedComponent
-from .errors import ConfigError, PluginLoadError, UnknownComponentError, VisioncodeError
+from .early_stop import ScoreWatch
+from .errors import (
+    ConfigError,
+    ModelError,
+    PluginLoadError,
+    UnknownComponentError,
+    VisioncodeError,
+)
 from .execution import Execution, Extraction
 from .messages import Completion, Message, ModelRequest, Usage
+from .model_calls import ModelCalls
 from .plugin_manager import VisioncodePluginManager
-from .records import ComponentInfo, RoundRecord, SampleRecord
+from .records import ComponentInfo, RoundRecord, SampleRecord, StopReason
 from .rendering import PromptedImage, Rendering
 from .samples import Sample
 from .scoring import Score
@@ -53,6 +63,8 @@ class Pipeline:
             self.pm.register(plugin)
         self.components: dict[str, Component] = {}
         self._callers: dict[tuple[str, str], HookCaller] = {}
+        self.calls = ModelCalls(self.config.model_calls, self.base_dir)
+        self._usage = Usage()  # of the sample being run
         try:
             for rc in loaded.components:
                 self._add(rc)
@@ -105,6 +117,7 @@ class Pipeline:
                 component.close()
             except Exception as exc:  # closing must not hide the run's outcome
                 log.warning("component.close_failed", component=component.name, error=str(exc))
+        self.calls.close()
 
     def __enter__(self) -> Pipeline:
         return self
@@ -137,7 +150,16 @@ class Pipeline:
         return result
 
     def generate(self, slot: str, request: ModelRequest) -> Completion:
-        return self._call(slot, "visioncode_generate", Completion, request=request)
+        """Every model call: through the response cache, the endpoint's concurrency limit
+        and retries (`ModelCalls`), then the hook. Its usage counts for the sample."""
+        model = self.components.get(slot)
+        if not isinstance(model, Model):
+            raise VisioncodeError(f"pipeline has no model in slot {slot!r}")
+        completion = self.calls.call(
+            model, request,
+            lambda req: self._call(slot, "visioncode_generate", Completion, request=req))
+        self._usage += completion.usage
+        return completion
 
     def extract(self, text: str) -> Extraction:
         return self._call("executor", "visioncode_extract", Extraction, text=text)
@@ -169,18 +191,21 @@ class Pipeline:
     def run_sample(self, sample: Sample, workdir: Path) -> SampleRecord:
         """Run one sample end to end. A failing program fails only its own record; a
         crashing component gives status `error` with the traceback. Never raises for a
-        sample's own problems, so the run goes on."""
+        sample's own problems, so the run goes on; an authentication failure of a model
+        does raise, because every later sample would fail the same way."""
         if workdir.exists():  # leftovers of an interrupted attempt
             shutil.rmtree(workdir)
         workdir.mkdir(parents=True)
         started = time.time()
         record = SampleRecord(sample_id=sample.id, status="ok", started_at=started)
         structlog.contextvars.bind_contextvars(sample_id=sample.id)
+        self._usage = Usage()
+        loop = self.config.loop
+        watch = ScoreWatch(loop) if loop.stop_metric else None
         stage = "generate"
         try:
             messages = self._initial_messages(sample)
-            rounds = self.config.loop.rounds
-            for r in range(rounds):
+            for r in range(loop.rounds):
                 rdir = workdir / f"round-{r}"
                 rdir.mkdir()
                 stage = "generate"
@@ -188,27 +213,27 @@ class Pipeline:
                                        purpose="generate" if r == 0 else "revise")
                 rec = self._round(sample, request, rdir, r)
                 record.rounds.append(rec)
-                record.usage += rec.completion.usage if rec.completion else Usage()
-                stop = self.config.loop.stop_when_rendered and rec.rendered
-                if r == rounds - 1 or stop:
+                record.stop_reason = self._stop_reason(rec, watch)
+                if record.stop_reason is not None:
                     break
                 stage = "critique"
                 critique = self._critique(sample, rec, rdir)
                 rec.critique = critique
-                record.usage += critique.usage
                 messages = [
                     *messages,
                     Message.of("assistant", rec.completion.text if rec.completion else ""),
                     Message.of("user", self._format(self.config.task.revise, sample,
                                                     critique=critique.text)),
                 ]
+        except ModelError as exc:
+            if exc.auth:
+                raise
+            self._record_error(record, stage, exc)
         except Exception as exc:
-            record.status = "error"
-            record.reason = f"{stage}: {type(exc).__name__}: {exc}"
-            record.error = traceback.format_exc(limit=20)
-            log.error("sample.error", stage=stage, error=record.reason)
+            self._record_error(record, stage, exc)
         finally:
             structlog.contextvars.unbind_contextvars("sample_id")
+            record.usage = self._usage
         if record.rounds:
             final = record.rounds[-1]
             record.final_round = final.round
@@ -218,6 +243,25 @@ class Pipeline:
         record.finished_at = time.time()
         record.timings["total"] = round(record.finished_at - started, 6)
         return record
+
+    def _stop_reason(self, rec: RoundRecord, watch: ScoreWatch | None) -> StopReason | None:
+        """Why the loop ends after this round, or None to critique and revise."""
+        loop = self.config.loop
+        if rec.round == loop.rounds - 1:
+            return "rounds"
+        if loop.stop_when_rendered and rec.rendered:
+            return "rendered"
+        if watch is not None and watch.update(rec):
+            log.info("loop.no_improvement", round=rec.round, best=watch.best)
+            return "no_improvement"
+        return None
+
+    @staticmethod
+    def _record_error(record: SampleRecord, stage: str, exc: Exception) -> None:
+        record.status = "error"
+        record.reason = f"{stage}: {type(exc).__name__}: {exc}"
+        record.error = traceback.format_exc(limit=20)
+        log.error("sample.error", stage=stage, error=record.reason)
 
     def _round(self, sample: Sample, request: ModelRequest, rdir: Path, r: int) -> RoundRecord:
         rec = RoundRecord(round=r)

@@ -43,12 +43,17 @@ class RoundRecord(BaseModel):
         return self.rendering is not None and self.rendering.ok
 
 
+#: Why a sample's loop ended (see `SampleRecord.stop_reason`).
+StopReason = Literal["rounds", "rendered", "no_improvement"]
+
+
 class SampleRecord(BaseModel):
     """Everything about one sample, written atomically as one line of records.jsonl.
 
     `status`: `ok` (final round rendered), `failed` (the program failed: its reason is
     recorded, the run went on), or `error` (the framework or a component crashed on this
-    sample; `error` holds the traceback)."""
+    sample; `error` holds the traceback). `scores` are those of the final round, which is
+    always the last round that ran."""
 
     model_config = ConfigDict(extra="forbid")
     sample_id: str
@@ -57,7 +62,11 @@ class SampleRecord(BaseModel):
     error: str | None = None
     rounds: list[RoundRecord] = Field(default_factory=list)
     final_round: int | None = None
+    #: Why the loop ended: `rounds` (all rounds ran), `rendered` (stop_when_rendered),
+    #: `no_improvement` (loop.stop_metric stopped improving); None when it never finished.
+    stop_reason: StopReason | None = None
     scores: dict[str, Score] = Field(default_factory=dict)
+    #: Every model call made for this sample (generator, critic, metrics' models).
     usage: Usage = Field(default_factory=Usage)
     timings: dict[str, float] = Field(default_factory=dict)
     started_at: float = 0.0

@@ -95,7 +95,11 @@ def to_markdown(summary: RunSummary, title: str = "Run summary") -> str:
     lines += ["", "| status | samples |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in summary.statuses.items()]
     u = summary.usage
-    lines += ["", f"Model calls: {u.calls}, tokens in/out: {u.input_tokens}/{u.output_tokens}"]
+    lines += ["", f"Model calls: {u.calls}, tokens in/out: {u.input_tokens}/{u.output_tokens}, "
+                  f"retries: {u.retries}, model latency: {u.latency_s:.1f} s"]
+    if u.cache_hits:
+        lines.append(f"Answered from the response cache: {u.cache_hits} (tokens in/out "
+                     f"saved: {u.saved_input_tokens}/{u.saved_output_tokens})")
     return "\n".join(lines) + "\n"
 
 
