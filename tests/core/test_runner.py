@@ -191,3 +191,24 @@ def test_kill_9_then_resume_equals_an_uninterrupted_run(tmp_path: Path) -> None:
 
     run(cfg, tmp_path / "clean")
     assert scores(out) == scores(tmp_path / "clean")
+
+
+def test_retry_errors_reruns_only_errored_samples(small_config: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    run(small_config, out)
+    store = RunStore(out)
+    records = store.load()
+    broken = records[0].model_copy(update={"status": "error", "error": "boom"})
+    store.append(broken)  # as if that sample had crashed a component
+    assert store.finished(retry_errors=True) == {r.sample_id for r in records[1:]}
+    loaded = load_config(small_config)
+    Runner(loaded, out).run(resume=True, console="quiet", retry_errors=True)
+    final = {r.sample_id: r for r in store.load()}
+    assert final[broken.sample_id].status == "ok"
+    assert len((out / "records.jsonl").read_text().splitlines()) == 6  # 4 + error + rerun
+    assert final[records[1].sample_id].finished_at == records[1].finished_at
+
+
+def test_records_carry_the_sample_meta(small_config: Path, tmp_path: Path) -> None:
+    run(small_config, tmp_path / "run")
+    assert {r.meta["subset"] for r in RunStore(tmp_path / "run").load()} == {"icon"}

@@ -98,12 +98,15 @@ def validate_cmd(config: Path, sets: tuple[str, ...]) -> None:
 @click.option("--out", "-o", type=click.Path(path_type=Path), help="Run directory.")
 @click.option("--resume", is_flag=True, help="Continue the run in --out (or the latest one).")
 @click.option("--limit", "-n", type=click.IntRange(1), help="Only the first N samples.")
+@click.option("--retry-errors", is_flag=True,
+              help="With --resume: run again the samples whose record is an `error`.")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override a field.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar; errors only.")
 @click.option("--log-json", is_flag=True, help="Log events as JSON lines on stderr.")
 @click.option("--verbose", "-v", is_flag=True, help="Log every event on stderr.")
 def run(config: Path, workers: int | None, out: Path | None, resume: bool, limit: int | None,
-        sets: tuple[str, ...], quiet: bool, log_json: bool, verbose: bool) -> None:
+        retry_errors: bool, sets: tuple[str, ...], quiet: bool, log_json: bool,
+        verbose: bool) -> None:
     """Run a pipeline over its dataset and write a run directory."""
     registry.ensure_strict()
     loaded = _load(config, sets)
@@ -129,7 +132,7 @@ def run(config: Path, workers: int | None, out: Path | None, resume: bool, limit
             bar.update(task, completed=i, total=total, **counts)
 
         summary = runner.run(resume=resume, progress=progress, console=console,
-                             verbose=verbose)
+                             verbose=verbose, retry_errors=retry_errors)
     if not quiet:
         _print_summary(summary, runner.store.dir)
 

@@ -197,7 +197,8 @@ class Pipeline:
             shutil.rmtree(workdir)
         workdir.mkdir(parents=True)
         started = time.time()
-        record = SampleRecord(sample_id=sample.id, status="ok", started_at=started)
+        record = SampleRecord(sample_id=sample.id, status="ok", started_at=started,
+                              meta=sample.meta)
         structlog.contextvars.bind_contextvars(sample_id=sample.id)
         self._usage = Usage()
         loop = self.config.loop

@@ -72,6 +72,7 @@ class SampleRecord(BaseModel):
     started_at: float = 0.0
     finished_at: float = 0.0
     worker: int | None = None
+    #: The sample's `meta` from the dataset, so breakdowns by subset need only the run.
     meta: dict[str, Any] = Field(default_factory=dict)
 
 

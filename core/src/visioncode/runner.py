@@ -63,7 +63,8 @@ class Runner:
         return samples[: self.limit] if self.limit else samples
 
     def run(self, *, resume: bool = False, progress: Progress | None = None,
-            console: str = "human", verbose: bool = False) -> RunSummary:
+            console: str = "human", verbose: bool = False,
+            retry_errors: bool = False) -> RunSummary:
         samples = self.samples()  # a bad dataset fails here, before anything is written
         if resume:
             self.store.check_resumable(self.loaded.hash)
@@ -77,7 +78,7 @@ class Runner:
         logs.configure(self.store.dir / "log.jsonl", console=console, verbose=verbose)
         structlog.contextvars.bind_contextvars(run_id=run_id)
 
-        done = self.store.finished()
+        done = self.store.finished(retry_errors=retry_errors)
         todo = [s for s in samples if s.id not in done]
         log.info("run.start", samples=len(samples), skipped=len(samples) - len(todo),
                  workers=self.workers, run_dir=str(self.store.dir))

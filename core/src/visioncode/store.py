@@ -95,8 +95,11 @@ class RunStore:
                 fh.truncate(good_end)
         return list(records.values())
 
-    def finished(self) -> set[str]:
-        return {r.sample_id for r in self.load(repair=True)}
+    def finished(self, retry_errors: bool = False) -> set[str]:
+        """Ids with a record (with `retry_errors`, those whose record is not an `error`:
+        a sample that crashed a component or ran out of model retries runs again)."""
+        return {r.sample_id for r in self.load(repair=True)
+                if not (retry_errors and r.status == "error")}
 
     def write_text(self, name: str, text: str) -> None:
         _write_atomic(self.dir / name, text)
