@@ -1,6 +1,8 @@
 """Build the img2svg example dataset: 32 SVG shapes and icons drawn by this script, each
 rendered to a 256x256 PNG (the model's input and the reference) with its SVG kept beside
-it as ground truth.
+it as ground truth, and questions about each picture with their answers
+(`meta.questions`, for the `codevqa` metric: multiple choice with a letter key, or open
+with the accepted answers).
 
     python examples/img2svg/make_dataset.py [--out examples/img2svg/dataset]
 
@@ -61,12 +63,79 @@ ICONS: dict[str, str] = {
 }
 
 
-def random_composition(rng: random.Random) -> str:
-    """2-5 primitives (circle, rect, ellipse, triangle, line) in palette colours."""
+def mc(qid: str, question: str, choices: list[str], answer: str) -> dict[str, object]:
+    """A multiple-choice question whose key is the letter of `answer`."""
+    return {"id": qid, "question": question, "choices": choices,
+            "answer": "ABCDEFGH"[choices.index(answer)]}
+
+
+def open_q(qid: str, question: str, *answers: str) -> dict[str, object]:
+    return {"id": qid, "question": question, "answer": list(answers)}
+
+
+COLOURS = ["red", "blue", "green", "yellow"]
+#: Questions about each icon: what a faithful SVG must keep (colours, counts, shapes).
+ICON_QUESTIONS: dict[str, list[dict[str, object]]] = {
+    "house": [mc("roof", "What colour is the roof?", COLOURS, "red"),
+              open_q("doors", "How many doors does the house have?", "1", "one")],
+    "sun": [mc("centre", "What shape is at the centre?",
+               ["square", "triangle", "circle", "star"], "circle"),
+            open_q("rays", "How many rays does the sun have?", "8", "eight")],
+    "flag": [mc("stripes", "How many horizontal stripes does the flag have?",
+                ["2", "3", "4", "5"], "3"),
+             mc("top", "What colour is the top stripe?", ["red", "white", "blue", "green"],
+                "red")],
+    "target": [mc("rings", "How many red rings are there?", ["1", "2", "3", "4"], "2")],
+    "tree": [mc("trunk", "What colour is the trunk?", ["brown", "green", "blue", "red"],
+                "brown"),
+             mc("crown", "What shape is the crown of the tree?",
+                ["circle", "triangle", "square", "star"], "triangle")],
+    "heart": [mc("shape", "What shape is drawn?", ["heart", "star", "circle", "square"],
+                 "heart")],
+    "star": [mc("points", "How many points does the star have?", ["4", "5", "6", "8"], "5")],
+    "cloud": [mc("what", "What is shown?", ["a cloud", "a tree", "a car", "a house"],
+                 "a cloud")],
+    "battery": [mc("charge", "How charged is the battery?",
+                   ["empty", "partly charged", "fully charged"], "partly charged")],
+    "traffic-light": [mc("top", "Which light is at the top?", ["red", "yellow", "green"],
+                         "red"),
+                      open_q("lights", "How many lights are there?", "3", "three")],
+    "checkmark": [mc("symbol", "What symbol is inside the circle?",
+                     ["a cross", "a check mark", "a plus sign", "a question mark"],
+                     "a check mark")],
+    "mountain": [mc("snow", "Is there snow on the peak?", ["yes", "no"], "yes"),
+                 mc("sky", "What colour is the sky?", ["light blue", "black", "orange"],
+                    "light blue")],
+}
+SHAPE_NAMES = {"circle": "circle", "rect": "rectangle", "ellipse": "ellipse",
+               "triangle": "triangle", "line": "line"}
+NUMBER_WORDS = ["zero", "one", "two", "three", "four", "five", "six"]
+
+
+def composition_questions(kinds: list[str], seed: int) -> list[dict[str, object]]:
+    """How many shapes, and which kind appears (with kinds that do not as distractors)."""
+    n = len(kinds)
+    questions = [open_q("count", "How many shapes are drawn?", str(n), NUMBER_WORDS[n])]
+    absent = [SHAPE_NAMES[k] for k in SHAPE_NAMES if k not in kinds]
+    if absent:
+        rng = random.Random(seed)
+        present = SHAPE_NAMES[kinds[0]]
+        choices = [present, *rng.sample(absent, min(3, len(absent)))]
+        rng.shuffle(choices)
+        questions.append(mc("kind", "Which of these shapes appears in the image?", choices,
+                            present))
+    return questions
+
+
+def random_composition(rng: random.Random, kinds: list[str] | None = None) -> str:
+    """2-5 primitives (circle, rect, ellipse, triangle, line) in palette colours; the kinds
+    drawn are appended to `kinds`."""
     parts = []
     for _ in range(rng.randint(2, 5)):
         c = rng.choice(PALETTE)
         kind = rng.choice(["circle", "rect", "ellipse", "triangle", "line"])
+        if kinds is not None:
+            kinds.append(kind)
         x, y = rng.randint(40, 216), rng.randint(40, 216)
         if kind == "circle":
             parts.append(f'<circle cx="{x}" cy="{y}" r="{rng.randint(16, 60)}" fill="{c}"/>')
@@ -96,7 +165,11 @@ def svg_document(body: str) -> str:
 def build(out: Path, n_random: int = 20, seed: int = 7) -> list[dict[str, object]]:
     rng = random.Random(seed)
     programs = {f"icon-{name}": body for name, body in ICONS.items()}
-    programs |= {f"shapes-{i:02d}": random_composition(rng) for i in range(n_random)}
+    questions = {f"icon-{name}": qs for name, qs in ICON_QUESTIONS.items()}
+    for i in range(n_random):
+        kinds: list[str] = []
+        programs[f"shapes-{i:02d}"] = random_composition(rng, kinds)
+        questions[f"shapes-{i:02d}"] = composition_questions(kinds, seed * 1000 + i)
     executor = load("executor", "svg")(context=ComponentContext(name="svg"))
     renderer = load("renderer", "cairosvg")(context=ComponentContext(name="cairosvg"))
     spec = RenderSpec(width=256, height=256)
@@ -117,7 +190,7 @@ def build(out: Path, n_random: int = 20, seed: int = 7) -> list[dict[str, object
                 "id": sid,
                 "image": f"images/{sid}.png",
                 "reference_program": f"svg/{sid}.svg",
-                "meta": {"subset": sid.split("-")[0]},
+                "meta": {"subset": sid.split("-")[0], "questions": questions[sid]},
             })
     finally:
         renderer.close()

@@ -6,7 +6,12 @@ from importlib import metadata
 
 from visioncode import Metric
 
-NAMES = {"mse", "psnr", "ssim", "render-success", "program-size"}
+NAMES = {"mse", "psnr", "ssim", "render-success", "program-size", "svg-code", "codevqa",
+         "renderer-agreement", "siglip", "dinov2", "clip", "lpips", "teachquiz", "vlm-judge"}
+#: Options a metric cannot be built without.
+REQUIRED = {"svg-code": {"tokenizer": None}, "codevqa": {"model": {"use": "replay"}},
+            "renderer-agreement": {"other": {"use": "resvg"}},
+            "teachquiz": {"student": {"use": "replay"}}, "vlm-judge": {"judge": {"use": "replay"}}}
 
 
 def test_metrics_are_registered_and_load_as_metric_classes() -> None:
@@ -18,4 +23,5 @@ def test_metrics_are_registered_and_load_as_metric_classes() -> None:
     for name, ep in entries.items():
         cls = ep.load()
         assert issubclass(cls, Metric)
-        assert cls().name == name  # default component name matches the entry point
+        options = cls.Options.model_validate(REQUIRED.get(name, {}))
+        assert cls(options).name == name  # default component name matches the entry point

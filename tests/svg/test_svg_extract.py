@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from visioncode_svg import SvgExecutor, extract_svg
+from visioncode_svg import SvgExecutor, extract_svg, original_program
 
 A = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><rect width="1" height="1"/></svg>'
 B = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 20 20"><circle r="5"/></svg>'
@@ -126,3 +126,14 @@ def test_no_svg() -> None:
     for text in ("I cannot draw that.", "", "```python\nprint('<svg')\n```"):
         e = extract_svg(text)
         assert e.status == "no_svg" and e.program is None and not e.ok
+
+
+def test_repaired_extraction_keeps_the_text_before_repair() -> None:
+    source = '<svg xmlns="http://www.w3.org/2000/svg"><text>R&D</text></svg>'
+    e = extract_svg(f"Here:\n```svg\n{source}\n```")
+    assert e.status == "repaired" and e.program != source
+    assert original_program(e) == source
+    assert e.notes[-1].startswith("extracted before repair:\n")
+    ok = extract_svg(A)
+    assert original_program(ok) == ok.program == A
+    assert original_program(extract_svg("no drawing")) is None

@@ -97,6 +97,10 @@ def test_failed_execution_is_not_rendered(renderer, tmp_path: Path) -> None:
     bad = SvgExecutor().execute("<svg><g></svg>", tmp_path)
     r = renderer.render(bad, RenderSpec(), tmp_path / "r")
     assert r.status == "error" and r.error == "nothing to render: parse_error" and not r.ok
+    # a failed render still names the renderer, its version and the canvas it was asked for
+    assert r.renderer_version.startswith(renderer.engine)
+    assert r.metadata["canvas"] == {"width": 512, "height": 512, "fit": "contain",
+                                    "background": "#ffffff"}
     r = renderer.render(Execution(status="ok", program=""), RenderSpec(), tmp_path / "r")
     assert r.status == "error" and "no 'svg' artifact" in (r.error or "")
 

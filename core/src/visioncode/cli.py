@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from . import cache_cli, registry
+from . import cache_cli, compare, registry
 from .config import LoadedConfig, load_config
 from .errors import VisioncodeError
 from .records import SampleRecord
@@ -206,6 +206,7 @@ def render(file: Path, renderer: str, executor: str | None, width: int, height: 
 
 
 main.add_command(cache_cli.cache)
+main.add_command(compare.compare)
 
 
 def run_main() -> None:

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .messages import Usage
 from .records import SampleRecord
+from .stats import bootstrap_ci
 
 
 class MetricSummary(BaseModel):
@@ -24,6 +25,9 @@ class MetricSummary(BaseModel):
     excluded: int
     policy: str | None = None
     higher_is_better: bool | None = None
+    #: 95% percentile-bootstrap interval of the mean (`visioncode.stats`); None below n=2.
+    ci_low: float | None = None
+    ci_high: float | None = None
 
 
 class RunSummary(BaseModel):
@@ -63,7 +67,9 @@ def summarize(records: list[SampleRecord]) -> RunSummary:
             if mean is not None and len(counted) > 1 else None
         )
         # Samples that errored before scoring are excluded too.
+        ci = bootstrap_ci(counted)
         metrics.append(MetricSummary(
+            ci_low=ci[0] if ci else None, ci_high=ci[1] if ci else None,
             metric=metric, key=key, mean=mean, std=std, n=len(counted),
             excluded=n - len(counted), policy=meta[(metric, key)][0],
             higher_is_better=meta[(metric, key)][1],
@@ -83,13 +89,13 @@ def to_markdown(summary: RunSummary, title: str = "Run summary") -> str:
         f"# {title}", "",
         f"Samples: {summary.samples} — rendered {summary.ok}, failed {summary.failed}, "
         f"errors {summary.errors}; success rate {summary.success_rate:.1%}", "",
-        "| metric | value | mean | std | n | excluded | failure policy |",
-        "|---|---|---|---|---|---|---|",
+        "| metric | value | mean | 95% CI | std | n | excluded | failure policy |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for m in summary.metrics:
         arrow = {True: " ↑", False: " ↓"}.get(m.higher_is_better, "")  # type: ignore[arg-type]
         lines.append(
-            f"| {m.metric} | {m.key}{arrow} | {_fmt(m.mean)} | {_fmt(m.std)} | {m.n} | "
+            f"| {m.metric} | {m.key}{arrow} | {_fmt(m.mean)} | {_ci(m)} | {_fmt(m.std)} | {m.n} | "
             f"{m.excluded} | {m.policy or '-'} |"
         )
     lines += ["", "| status | samples |", "|---|---|"]
@@ -105,3 +111,7 @@ def to_markdown(summary: RunSummary, title: str = "Run summary") -> str:
 
 def _fmt(v: float | None) -> str:
     return "-" if v is None else f"{v:.4g}"
+
+
+def _ci(m: MetricSummary) -> str:
+    return "-" if m.ci_low is None or m.ci_high is None else f"[{m.ci_low:.4g}, {m.ci_high:.4g}]"

@@ -1,9 +1,12 @@
 """visioncode-metrics: scores for a round's result against its sample's references.
 
 Pixel fidelity (`mse`, `psnr`, `ssim`), whether the program rendered at all
-(`render-success`), and how big the program is (`program-size`). Each is a
-`visioncode.Metric` registered under the `visioncode.metrics` entry-point group; the
-core loads them by entry point, so nothing is imported here.
+(`render-success`), how big the program is (`program-size`) and what it is made of
+(`svg-code`: tokens under a named tokenizer, elements by primitive), whether its render
+still answers the image's questions (`codevqa`), and how two renderers agree on it
+(`renderer-agreement`). Each is a `visioncode.Metric` registered under the
+`visioncode.metrics` entry-point group; the core loads them by entry point, so nothing
+is imported here.
 """
 
 __version__ = "0.1.0"

@@ -3,19 +3,25 @@
 - `SvgExecutor` (`svg`): finds the SVG in model output, parses it safely and strips
   scripts, event handlers and external references;
 - `CairoSvgRenderer` (`cairosvg`) and `ResvgRenderer` (`resvg`): render it to a PNG of
-  exactly the RenderSpec's size in a warm, sandboxed worker process.
+  exactly the RenderSpec's size in a warm, sandboxed worker process;
+- `svg_status`: one status per round (`ok`, `repaired`, `no_svg`, `parse_error`,
+  `render_error`, `timeout`);
+- `visioncode-svg-dataset` (`dataset_cli`): img2svg datasets from icon folders and npm
+  packages.
 
 Importing this package does not import cairosvg or resvg; only the worker process does.
 """
 
 from .executor import SvgExecutor, SvgExecutorOptions
-from .extract import extract_svg
+from .extract import extract_svg, original_program
 from .renderers import CairoSvgRenderer, ResvgRenderer, SvgRendererOptions
 from .sanitize import Sanitized, SanitizeError, SanitizeLimits, sanitize
+from .status import STATUSES, svg_status
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "STATUSES",
     "CairoSvgRenderer",
     "ResvgRenderer",
     "SanitizeError",
@@ -25,5 +31,7 @@ __all__ = [
     "SvgExecutorOptions",
     "SvgRendererOptions",
     "extract_svg",
+    "original_program",
     "sanitize",
+    "svg_status",
 ]

@@ -14,6 +14,7 @@ import tempfile
 import threading
 import time
 import weakref
+from importlib import metadata
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -54,6 +55,9 @@ class _SvgRenderer(Renderer):
     Renderings. Subclasses only name the engine."""
 
     engine: ClassVar[str]
+    #: The distribution of the engine's Python binding, for the version of a render that
+    #: failed before the worker could report its own.
+    binding: ClassVar[str]
     default_executor = "svg"
     Options = SvgRendererOptions
     options: SvgRendererOptions
@@ -65,6 +69,19 @@ class _SvgRenderer(Renderer):
         self._worker: Worker | None = None
         self._release: weakref.finalize[Any, Any] | None = None
         self._lock = threading.Lock()
+        self._version: str | None = None
+
+    @property
+    def engine_version(self) -> str:
+        """The version the worker last reported (`cairosvg 2.9.1`, `resvg 0.48.1
+        (resvg-py 0.5.0)`), or, before any render, the binding's installed version, so a
+        failed render records one too."""
+        if self._version is None:
+            try:
+                return f"{self.engine} (binding {self.binding} {metadata.version(self.binding)})"
+            except metadata.PackageNotFoundError:
+                return f"{self.engine} (binding {self.binding} not installed)"
+        return self._version
 
     @property
     def worker(self) -> Worker:
@@ -82,11 +99,17 @@ class _SvgRenderer(Renderer):
 
     def render(self, execution: Execution, spec: RenderSpec, workdir: Path) -> Rendering:
         start = time.perf_counter()
+        width, height = spec.pixel_size
+        # The canvas asked for, recorded on failures too (a second renderer or a metric
+        # can then draw the same canvas without the pipeline's RenderSpec).
+        canvas_asked = {"width": width, "height": height, "fit": spec.fit,
+                        "background": spec.background}
 
         def failed(status: Literal["error", "timeout"], error: str, **meta: Any) -> Rendering:
             return Rendering(
-                status=status, renderer=self.name, error=error,
-                duration_s=time.perf_counter() - start, metadata={"engine": self.engine, **meta},
+                status=status, renderer=self.name, renderer_version=self.engine_version,
+                error=error, duration_s=time.perf_counter() - start,
+                metadata={"engine": self.engine, "canvas": canvas_asked, **meta},
             )
 
         if not execution.ok:
@@ -94,7 +117,6 @@ class _SvgRenderer(Renderer):
         source = execution.artifacts.get("svg")
         if source is None:
             return failed("error", "nothing to render: the execution has no 'svg' artifact")
-        width, height = spec.pixel_size
         if spec.background is not None:
             try:
                 ImageColor.getrgb(spec.background)
@@ -118,7 +140,9 @@ class _SvgRenderer(Renderer):
         png_path.unlink(missing_ok=True)
         try:
             with self._lock:
+                starts = self.worker.started
                 answer = self.worker.call(request)
+                cold = self.worker.started != starts
         except SandboxError as exc:
             if exc.reason == "timeout":
                 return failed("timeout", f"{self.engine} did not finish within "
@@ -127,12 +151,17 @@ class _SvgRenderer(Renderer):
         if not answer.get("ok"):
             kind = answer.get("kind", "error")
             return failed("error", f"{self.engine} failed ({kind}): {answer.get('error', '')}")
+        self._version = answer.get("version") or self._version
         return Rendering(
-            status="ok", renderer=self.name, renderer_version=answer.get("version", ""),
+            status="ok", renderer=self.name, renderer_version=self.engine_version,
             images=[png_path], width=answer["width"], height=answer["height"],
             duration_s=time.perf_counter() - start,
-            metadata={"engine": self.engine, "fit": spec.fit, "svg": str(svg_path),
-                      "view_box": list(canvas.view_box), "view_box_source": canvas.source},
+            metadata={"engine": self.engine, "canvas": canvas_asked, "fit": spec.fit,
+                      "background": spec.background, "svg": str(svg_path),
+                      "view_box": list(canvas.view_box), "view_box_source": canvas.source,
+                      # the library call alone, and whether this render started the worker
+                      # (then duration_s includes the worker's imports)
+                      "render_s": answer.get("render_s"), "worker_started": cold},
         )
 
     def close(self) -> None:
@@ -153,6 +182,7 @@ class CairoSvgRenderer(_SvgRenderer):
     sample, never the run."""
 
     engine = "cairosvg"
+    binding = "CairoSVG"
 
 
 class ResvgRenderer(_SvgRenderer):
@@ -161,3 +191,4 @@ class ResvgRenderer(_SvgRenderer):
     resvg would otherwise read local image files named by `<image href>`."""
 
     engine = "resvg"
+    binding = "resvg_py"

@@ -1,0 +1,40 @@
+"""One status per SVG round, from the stages the core records separately.
+
+The core records a round's `status` as `ok` or the first failing stage's status, so a
+program that rendered only after a repair is `ok` there, and the repair shows only in
+`extraction.status`. For reports that tell *what* failed (and what nearly did), the SVG
+modality uses one status per round, the first that applies:
+
+| status | meaning |
+|---|---|
+| `no_svg` | the output holds no `<svg` element |
+| `parse_error` | the SVG is not well-formed, or is rejected (entities, size, `<use>` explosion) |
+| `timeout` | the renderer did not finish within `limits.wall_time_s` |
+| `render_error` | the renderer failed or its worker crashed (memory limit, library error) |
+| `repaired` | it rendered, after a repair of the extracted text (see `extract`) |
+| `ok` | it rendered as written |
+
+Any other status the core gives (`error` for a crashed component, an executor's own) is
+passed through unchanged.
+"""
+
+from __future__ import annotations
+
+from visioncode import RoundRecord
+
+STATUSES = ("ok", "repaired", "no_svg", "parse_error", "render_error", "timeout")
+
+
+def svg_status(round_record: RoundRecord) -> str:
+    """The round's status in the SVG vocabulary (see the module docstring)."""
+    if round_record.rendered:
+        extraction = round_record.extraction
+        return "repaired" if extraction is not None and extraction.status == "repaired" \
+            else "ok"
+    status = round_record.status
+    if status == "ok":  # no failure recorded, yet nothing rendered
+        rendering = round_record.rendering
+        if rendering is not None and rendering.status == "timeout":
+            return "timeout"
+        return "render_error"
+    return status
