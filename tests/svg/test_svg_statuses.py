@@ -106,7 +106,9 @@ def test_every_status_comes_from_a_real_case(records: dict[str, SampleRecord]) -
 
 def test_core_statuses_and_reasons(records: dict[str, SampleRecord]) -> None:
     rounds = {sid: r.rounds[0] for sid, r in records.items()}
-    assert rounds["icon-flag"].status == rounds["icon-heart"].status == "ok"
+    assert rounds["icon-flag"].status == "ok"
+    assert rounds["icon-heart"].status == "repaired"  # rendered after a repair
+    assert "closed" in (rounds["icon-heart"].reason or "")
     assert rounds["icon-house"].status == "no_svg"
     assert rounds["icon-star"].status == "parse_error"
     assert "line 1" in (rounds["icon-star"].reason or "")
@@ -164,8 +166,8 @@ def test_every_failure_policy_on_real_failures(records: dict[str, SampleRecord])
 def test_summary_reports_success_rate_and_exclusions(run_dir: Path) -> None:
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["success_rate"] == pytest.approx(2 / 6)
-    assert summary["statuses"] == {"no_svg": 1, "ok": 2, "parse_error": 1, "render_error": 1,
-                                   "timeout": 1}
+    assert summary["statuses"] == {"no_svg": 1, "ok": 1, "parse_error": 1, "render_error": 1,
+                                   "repaired": 1, "timeout": 1}
     ssim = next(m for m in summary["metrics"] if m["metric"] == "ssim")
     assert ssim["n"] == 2 and ssim["excluded"] == 4 and ssim["policy"] == "exclude"
     mse = next(m for m in summary["metrics"] if m["metric"] == "mse")

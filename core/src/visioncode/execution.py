@@ -15,13 +15,15 @@ OK_STATUSES = frozenset({"ok", "repaired"})
 class Extraction(BaseModel):
     """The program found in a model's raw output.
 
-    `status` is `ok`, `repaired` (the program needed fixing, `notes` say how) or
-    `no_program` (nothing usable; `program` is None)."""
+    `status` is `ok`, `repaired` (the program needed fixing, `notes` say how, and
+    `original` keeps the text as found) or `no_program` (nothing usable; `program` is
+    None). Executors may use their own vocabulary (the SVG executor says `no_svg`)."""
 
     model_config = ConfigDict(extra="forbid")
     status: str = "ok"
     program: str | None
     notes: list[str] = Field(default_factory=list)
+    original: str | None = None
 
     @property
     def ok(self) -> bool:

@@ -285,6 +285,9 @@ class Pipeline:
                     rec.status = "timeout" if rec.rendering.status == "timeout" \
                         else "render_error"
                     rec.reason = rec.rendering.error or rec.rendering.status
+                elif rec.extraction.status == "repaired":  # rendered, but only after a fix
+                    rec.status = "repaired"
+                    rec.reason = "; ".join(rec.extraction.notes) or None
         rec.scores = self.score(sample, rec)
         rec.timings = self.trace.take()
         log.info("round.done", round=r, status=rec.status, reason=rec.reason)

@@ -46,8 +46,9 @@ class RunSummary(BaseModel):
 def summarize(records: list[SampleRecord]) -> RunSummary:
     n = len(records)
     status = Counter(r.status for r in records)
+    # The final round's status (`ok`, `repaired`, or how it failed); `error` for crashes.
     reasons = Counter(
-        (r.rounds[-1].status if r.rounds else "error") if r.status != "ok" else "ok"
+        r.rounds[-1].status if r.rounds and r.status != "error" else "error"
         for r in records
     )
     values: dict[tuple[str, str], list[float | None]] = {}

@@ -18,11 +18,11 @@ Repairs are made only to a document that does not parse as it is, and each is re
 Line numbers of the program are preserved by every repair (they only change characters
 within a line or add text at the end).
 
-A repaired Extraction keeps the program as it was found, before any repair, as its last
-note (prefixed with `BEFORE_REPAIR`; `original_program` reads it back), so a record holds
-all three versions: the raw output (`completion.text`), the extracted program (that note)
-and the repaired one (`extraction.program`); the sanitised one is `execution.program`.
-`visioncode.Extraction` has no field of its own for it, and notes are the place it allows.
+A repaired Extraction keeps the program as it was found, before any repair, in
+`Extraction.original`, so a record holds every version: the raw output
+(`completion.text`), the extracted program (`extraction.original`, or
+`extraction.program` when nothing was repaired), the repaired one (`extraction.program`)
+and the sanitised one (`execution.program`).
 """
 
 from __future__ import annotations
@@ -45,8 +45,6 @@ _PROLOG_PARTS = (
     ("?>", "<?xml", _XML_DECL),
     (">", "<!DOCTYPE", _DOCTYPE),
 )
-#: Prefix of the note that holds a repaired program as it was before the repair.
-BEFORE_REPAIR = "extracted before repair:\n"
 _XML_ENTITIES = frozenset({"amp", "lt", "gt", "quot", "apos"})
 _ENTITY_OR_AMP = re.compile(r"&(?:([A-Za-z_][\w.-]*);|#[0-9]+;|#x[0-9A-Fa-f]+;)?")
 _UNTOUCHABLE = re.compile(r"<!--.*?(?:-->|\Z)|<!\[CDATA\[.*?(?:\]\]>|\Z)", re.DOTALL)
@@ -251,14 +249,11 @@ def extract_svg(text: str) -> Extraction:
     problem = well_formed_error(fixed)
     if problem is not None:
         repairs.append(f"still not well-formed after repair: {problem}")
-    return Extraction(status="repaired", program=fixed,
-                      notes=[*notes, *repairs, BEFORE_REPAIR + source])
+    return Extraction(status="repaired", program=fixed, notes=[*notes, *repairs],
+                      original=source)
 
 
 def original_program(extraction: Extraction) -> str | None:
     """The program as it was found in the output, before any repair (for an unrepaired
     extraction, its program)."""
-    for note in reversed(extraction.notes):
-        if note.startswith(BEFORE_REPAIR):
-            return note[len(BEFORE_REPAIR):]
-    return extraction.program
+    return extraction.original if extraction.original is not None else extraction.program

@@ -1,9 +1,9 @@
 """One status per SVG round, from the stages the core records separately.
 
-The core records a round's `status` as `ok` or the first failing stage's status, so a
-program that rendered only after a repair is `ok` there, and the repair shows only in
-`extraction.status`. For reports that tell *what* failed (and what nearly did), the SVG
-modality uses one status per round, the first that applies:
+The core records a round's `status` as `ok`, `repaired` (it rendered after a repair of
+the extracted text) or the first failing stage's status. The SVG modality's vocabulary,
+for reports that tell *what* failed (and what nearly did), is one status per round, the
+first that applies:
 
 | status | meaning |
 |---|---|
@@ -27,11 +27,9 @@ STATUSES = ("ok", "repaired", "no_svg", "parse_error", "render_error", "timeout"
 
 def svg_status(round_record: RoundRecord) -> str:
     """The round's status in the SVG vocabulary (see the module docstring)."""
-    if round_record.rendered:
-        extraction = round_record.extraction
-        return "repaired" if extraction is not None and extraction.status == "repaired" \
-            else "ok"
     status = round_record.status
+    if round_record.rendered:
+        return status  # `ok`, or `repaired` when the program rendered after a repair
     if status == "ok":  # no failure recorded, yet nothing rendered
         rendering = round_record.rendering
         if rendering is not None and rendering.status == "timeout":
