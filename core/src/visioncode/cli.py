@@ -23,7 +23,8 @@ from .runner import Runner, default_run_dir, latest_run_dir
 from .summary import RunSummary
 
 err = Console(stderr=True)
-out = Console()
+# Piped output (CI logs, files) gets wide tables instead of 80 truncated columns.
+out = Console(width=None if sys.stdout.isatty() else 160)
 
 
 def _parse_sets(values: tuple[str, ...]) -> dict[str, Any]:

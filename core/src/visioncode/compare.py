@@ -17,6 +17,7 @@ Kept apart from `cli.py`: `cli.py` registers the command with one line.
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,8 @@ from .errors import RunDirError
 from .records import SampleRecord
 from .store import RunStore
 
-out = Console()
+# Piped output (CI logs, files) gets wide tables instead of 80 truncated columns.
+out = Console(width=None if sys.stdout.isatty() else 160)
 
 
 @dataclass
