@@ -14,6 +14,7 @@ from .components import (
     Renderer,
     VisualPrompter,
 )
+from .config import ComponentSpec
 from .errors import (
     ConfigError,
     DatasetError,
@@ -39,6 +40,7 @@ __all__ = [
     "Component",
     "ComponentContext",
     "ComponentOptions",
+    "ComponentSpec",
     "ConfigError",
     "DatasetError",
     "Execution",

@@ -49,8 +49,10 @@ class _Strict(BaseModel):
 class ComponentSpec(_Strict):
     """A stage's component: `use` is its entry-point name, `options` its Options."""
 
-    use: str = Field(min_length=1)
-    options: dict[str, Any] = Field(default_factory=dict)
+    use: str = Field(min_length=1, description="The component's name (its entry-point name, "
+                     "e.g. `openai`, `replay`, `cairosvg`).")
+    options: dict[str, Any] = Field(default_factory=dict,
+                                    description="That component's options.")
 
 
 class TaskSpec(_Strict):

@@ -43,13 +43,13 @@ from pathlib import Path
 from typing import Any
 
 from PIL import Image, UnidentifiedImageError
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field, field_validator
 
 from visioncode import (
     Completion,
     ComponentContext,
     ComponentOptions,
-    DatasetError,
+    ComponentSpec,
     FailurePolicy,
     Message,
     Metric,
@@ -60,6 +60,7 @@ from visioncode import (
 )
 
 from .images import parse_color
+from .judging import parse_questions
 from .vqa_answers import LETTERS, Question, is_correct
 
 MULTIPLE_CHOICE_PROMPT = ("{question}\n\n{choices}\n\n"
@@ -69,17 +70,8 @@ OPEN_PROMPT = "{question}\n\nAnswer the question using a single word or phrase."
 ORIGINAL_ANSWERS_KEPT = 64
 
 
-class ModelSpec(BaseModel):
-    """A model component, as in a pipeline's `[model]` table."""
-
-    model_config = ConfigDict(extra="forbid")
-    use: str = Field(description="The model's component name (`openai`, `replay`, ...).")
-    options: dict[str, Any] = Field(default_factory=dict,
-                                    description="That model's options.")
-
-
 class CodeVqaOptions(ComponentOptions):
-    model: ModelSpec = Field(description="The policy model that answers the questions: "
+    model: ComponentSpec = Field(description="The policy model that answers the questions: "
                                          "`{use = \"openai\", options = {...}}`.")
     questions_field: str = Field(
         "questions", description="The key of `sample.meta` holding the questions.")
@@ -126,27 +118,9 @@ class Codevqa(Metric):
 
     def questions(self, sample: Sample) -> list[tuple[str, Question]]:
         """(id, question) pairs of a sample. DatasetError names the bad one."""
-        raw = sample.meta.get(self.options.questions_field)
-        if raw is None:
-            return []
-        if not isinstance(raw, list):
-            raise DatasetError(f"sample {sample.id!r}: meta.{self.options.questions_field} "
-                               "must be a list of {question, choices?, answer}")
-        out = []
-        for i, item in enumerate(raw):
-            where = f"sample {sample.id!r}: meta.{self.options.questions_field}[{i}]"
-            try:
-                q = Question.model_validate(item)
-                if q.choices:
-                    q.key_letter()
-            except ValidationError as exc:
-                err = exc.errors()[0]
-                field = ".".join(str(x) for x in err["loc"]) or "(question)"
-                raise DatasetError(f"{where}: {field}: {err['msg']}") from None
-            except ValueError as exc:
-                raise DatasetError(f"{where}: {exc}") from None
-            out.append((q.id or f"q{i}", q))
-        return out
+        return parse_questions(sample, self.options.questions_field, Question,
+                               lambda q: q.key_letter() if q.choices else None,
+                               "{question, choices?, answer}")
 
     def prompt(self, question: Question) -> str:
         if question.choices:

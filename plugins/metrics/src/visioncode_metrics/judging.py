@@ -14,22 +14,43 @@ import json
 import re
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from PIL import Image
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ValidationError
 
-from visioncode import Rendering
+from visioncode import DatasetError, Rendering, Sample
+
+Q = TypeVar("Q", bound=BaseModel)
 
 
-class ModelSpec(BaseModel):
-    """A model component, as in a pipeline's `[model]` table."""
-
-    model_config = ConfigDict(extra="forbid")
-    use: str = Field(description="The model's component name (`openai`, `replay`, ...).")
-    options: dict[str, Any] = Field(default_factory=dict, description="That model's options.")
+def parse_questions(sample: Sample, field: str, model: type[Q], check: Callable[[Q], object],
+                    shape: str) -> list[tuple[str, Q]]:
+    """(id, question) pairs from `sample.meta[field]`, each validated by `model` and then
+    `check` (which raises ValueError, e.g. for an answer key that is not a choice). A bad
+    question is a DatasetError naming the sample, the field, the index and the problem;
+    ids default to `q<index>`."""
+    raw = sample.meta.get(field)
+    if raw is None:
+        return []
+    where = f"sample {sample.id!r}: meta.{field}"
+    if not isinstance(raw, list):
+        raise DatasetError(f"{where} must be a list of {shape}")
+    out = []
+    for i, item in enumerate(raw):
+        try:
+            question = model.model_validate(item)
+            check(question)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            loc = ".".join(str(x) for x in err["loc"]) or "(question)"
+            raise DatasetError(f"{where}[{i}]: {loc}: {err['msg']}") from None
+        except ValueError as exc:
+            raise DatasetError(f"{where}[{i}]: {exc}") from None
+        out.append((getattr(question, "id", None) or f"q{i}", question))
+    return out
 
 
 def keyframes(rendering: Rendering, count: int) -> list[Path]:

@@ -55,12 +55,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from visioncode import (
     Completion,
     ComponentContext,
     ComponentOptions,
+    ComponentSpec,
     DatasetError,
     FailurePolicy,
     Message,
@@ -72,7 +73,7 @@ from visioncode import (
     Score,
 )
 
-from .judging import ModelSpec, Scratch, keyframes
+from .judging import Scratch, keyframes, parse_questions
 
 LETTERS = "ABCDEFGHIJ"
 
@@ -213,7 +214,7 @@ def subtitles_text(rendering: Rendering, field: str) -> str | None:
 
 
 class TeachQuizOptions(ComponentOptions):
-    student: ModelSpec = Field(description="The student model that takes the quiz: "
+    student: ComponentSpec = Field(description="The student model that takes the quiz: "
                                            "`{use = \"openai\", options = {...}}`.")
     quiz_field: str = Field("quiz", description="The key of `sample.meta` holding the quiz: "
                                                 "a list of {question, choices, answer}.")
@@ -271,25 +272,8 @@ class Teachquiz(Metric):
     # -- inputs ---------------------------------------------------------------------------
 
     def quiz(self, sample: Sample) -> list[tuple[str, QuizQuestion]]:
-        raw = sample.meta.get(self.options.quiz_field)
-        if raw is None:
-            return []
-        where = f"sample {sample.id!r}: meta.{self.options.quiz_field}"
-        if not isinstance(raw, list):
-            raise DatasetError(f"{where} must be a list of {{question, choices, answer}}")
-        out = []
-        for i, item in enumerate(raw):
-            try:
-                q = QuizQuestion.model_validate(item)
-                q.key()
-            except ValidationError as exc:
-                err = exc.errors()[0]
-                field = ".".join(str(x) for x in err["loc"]) or "(question)"
-                raise DatasetError(f"{where}[{i}]: {field}: {err['msg']}") from None
-            except ValueError as exc:
-                raise DatasetError(f"{where}[{i}]: {exc}") from None
-            out.append((q.id or f"q{i}", q))
-        return out
+        return parse_questions(sample, self.options.quiz_field, QuizQuestion,
+                               QuizQuestion.key, "{question, choices, answer}")
 
     def concept(self, sample: Sample) -> str:
         source = self.options.concept_from

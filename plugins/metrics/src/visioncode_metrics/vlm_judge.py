@@ -41,6 +41,7 @@ from visioncode import (
     Completion,
     ComponentContext,
     ComponentOptions,
+    ComponentSpec,
     FailurePolicy,
     Message,
     Metric,
@@ -50,7 +51,7 @@ from visioncode import (
     Score,
 )
 
-from .judging import ModelSpec, Scratch, extract_json, keyframes
+from .judging import Scratch, extract_json, keyframes
 
 PROMPT = """\
 You are an expert judge of images produced by programs (SVG, animations, web pages, 3D \
@@ -94,7 +95,7 @@ DEFAULT_CRITERIA = [
 
 
 class VlmJudgeOptions(ComponentOptions):
-    judge: ModelSpec = Field(description="The judging model: "
+    judge: ComponentSpec = Field(description="The judging model: "
                                          "`{use = \"openai\", options = {...}}`.")
     criteria: list[Criterion] = Field(
         default_factory=lambda: [c.model_copy() for c in DEFAULT_CRITERIA], min_length=1,
