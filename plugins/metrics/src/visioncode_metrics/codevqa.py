@@ -59,7 +59,7 @@ from visioncode import (
     Score,
 )
 
-from .images import parse_color
+from .images import Colour, parse_color
 from .judging import parse_questions
 from .vqa_answers import LETTERS, Question, is_correct
 
@@ -87,7 +87,7 @@ class CodeVqaOptions(ComponentOptions):
                     "`(A) text` line per choice).")
     open_prompt: str = Field(OPEN_PROMPT, description="Prompt for an open question; "
                                                       "`{question}`.")
-    background: str = Field("#ffffff", description="Colour of the `blank` policy's canvas.")
+    background: Colour = Field("#ffffff", description="Colour of the `blank` policy's canvas.")
 
     @field_validator("background")
     @classmethod

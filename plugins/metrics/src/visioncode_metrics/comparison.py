@@ -28,7 +28,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 from PIL import UnidentifiedImageError
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from visioncode import (
     ComponentOptions,
@@ -40,7 +40,7 @@ from visioncode import (
     Score,
 )
 
-from .images import RGB, align, blank, load_rgb, parse_color, size_of
+from .images import RGB, Colour, align, blank, load_rgb, parse_color, size_of
 
 #: What `compare` returns: the value (None when undefined) and extra details.
 Comparison = tuple[float | None, dict[str, Any]]
@@ -54,18 +54,7 @@ class ImageMetricOptions(ComponentOptions):
     size: int | None = Field(None, ge=1, le=16384)
     #: The colour transparency is composited over, and the colour of the `blank` canvas.
     #: Match the renderer's background (RenderSpec.background).
-    background: str = "#ffffff"
-
-    @field_validator("background")
-    @classmethod
-    def _known_colour(cls, value: str) -> str:
-        try:
-            parse_color(value)
-        except ValueError:
-            raise ValueError(
-                f"unknown colour {value!r}: use a name (white), #rrggbb or rgb(r,g,b)"
-            ) from None
-        return value
+    background: Colour = "#ffffff"
 
 
 class ImageComparisonMetric(Metric):

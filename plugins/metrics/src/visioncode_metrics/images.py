@@ -21,10 +21,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 from PIL import Image, ImageColor
+from pydantic import AfterValidator
 
 RESAMPLING = Image.Resampling.BICUBIC
 
@@ -37,6 +38,21 @@ def parse_color(value: str) -> RGB:
     Raises ValueError for a colour Pillow does not know."""
     rgb = ImageColor.getrgb(value)[:3]
     return (rgb[0] / 255.0, rgb[1] / 255.0, rgb[2] / 255.0)
+
+
+def _known_colour(value: str) -> str:
+    try:
+        parse_color(value)
+    except ValueError:
+        raise ValueError(
+            f"unknown colour {value!r}: use a name (white), #rrggbb or rgb(r,g,b)"
+        ) from None
+    return value
+
+
+#: An option holding a colour, checked when the config is validated (not at the first
+#: failed sample).
+Colour = Annotated[str, AfterValidator(_known_colour)]
 
 
 def load_rgb(path: Path, background: RGB = (1.0, 1.0, 1.0)) -> np.ndarray:

@@ -73,6 +73,7 @@ from visioncode import (
     Score,
 )
 
+from .images import Colour
 from .judging import Scratch, keyframes, parse_questions
 
 LETTERS = "ABCDEFGHIJ"
@@ -233,7 +234,7 @@ class TeachQuizOptions(ComponentOptions):
         FailurePolicy.worst,
         description="A round with no video: `worst` scores the video stage 0 (Code2Video), "
                     "`blank` shows one blank frame, `exclude` gives None and asks nothing.")
-    background: str = Field("#ffffff", description="Colour of the `blank` policy's frame.")
+    background: Colour = Field("#ffffff", description="Colour of the `blank` policy's frame.")
     baseline_prompt: str = Field(BASELINE_PROMPT, description="Instruction of the baseline "
                                                               "stage.")
     unlearn_prompt: str = Field(UNLEARN_PROMPT, description="Instruction of the unlearned "

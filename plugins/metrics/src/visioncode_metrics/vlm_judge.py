@@ -51,6 +51,7 @@ from visioncode import (
     Score,
 )
 
+from .images import Colour
 from .judging import Scratch, extract_json, keyframes
 
 PROMPT = """\
@@ -113,7 +114,7 @@ class VlmJudgeOptions(ComponentOptions):
         FailurePolicy.worst,
         description="A round that did not render: `worst` gives each criterion's minimum, "
                     "`blank` grades a blank canvas, `exclude` gives None.")
-    background: str = Field("#ffffff", description="Colour of the `blank` policy's canvas.")
+    background: Colour = Field("#ffffff", description="Colour of the `blank` policy's canvas.")
 
     @field_validator("criteria")
     @classmethod

@@ -24,7 +24,7 @@ from typing import Any, ClassVar, Literal
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from visioncode import (
     ComponentContext,
@@ -37,7 +37,7 @@ from visioncode import (
 )
 
 from ..comparison import ImageComparisonMetric
-from ..images import RGB, blank, load_rgb, parse_color
+from ..images import RGB, Colour, blank, load_rgb, parse_color
 from .backend import Device, fingerprint, import_transformers, locate, select_device
 from .embedding_cache import EmbeddingCache, image_key
 
@@ -58,24 +58,13 @@ class FeatureOptions(ComponentOptions):
     #: `exclude` gives None (left out of the mean).
     failure_policy: FailurePolicy
     #: The colour transparency is composited over, and the colour of the blank canvas.
-    background: str = "#ffffff"
+    background: Colour = "#ffffff"
     #: `first`: score the rendering's first still image; `all`: the mean over every
     #: still image and video frame of the rendering (each one's value in the details).
     images: Literal["first", "all"] = "first"
     #: Keep reference-image embeddings on disk (under the visioncode cache folder) so
     #: later runs skip them.
     cache_embeddings: bool = True
-
-    @field_validator("background")
-    @classmethod
-    def _known_colour(cls, value: str) -> str:
-        try:
-            parse_color(value)
-        except ValueError:
-            raise ValueError(
-                f"unknown colour {value!r}: use a name (white), #rrggbb or rgb(r,g,b)"
-            ) from None
-        return value
 
 
 @dataclass
