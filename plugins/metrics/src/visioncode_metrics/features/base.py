@@ -135,9 +135,14 @@ class FeatureMetric(Metric):
         p = self.options.local_path
         return None if p is None else self.context.resolve_path(p)
 
-    @abstractmethod
     def load(self, folder: Path) -> tuple[Any, Any, Any | None]:
-        """(model, image processor, tokenizer or None) from a model folder."""
+        """(model, image processor, tokenizer or None) from a model folder. The default
+        (AutoModel + AutoImageProcessor, no tokenizer) serves SigLIP and DINOv2."""
+        transformers = import_transformers()
+        model = transformers.AutoModel.from_pretrained(folder)
+        processor = transformers.AutoImageProcessor.from_pretrained(
+            folder, **image_processor_kwargs(transformers))
+        return model, processor, None
 
     @abstractmethod
     def embed_pixels(self, model: Any, pixel_values: Any) -> Any:

@@ -13,15 +13,13 @@ failure policy is `blank`.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from visioncode import FailurePolicy
 
-from .backend import import_transformers
-from .base import FeatureMetric, FeatureOptions, cosine, image_processor_kwargs
+from .base import FeatureMetric, FeatureOptions, cosine
 
 #: StarVector's checkpoint.
 DINOV2_MODEL = "facebook/dinov2-base"
@@ -45,13 +43,6 @@ class Dinov2(FeatureMetric):
 
     key = "dinov2"
     worst = 0.0
-
-    def load(self, folder: Path) -> tuple[Any, Any, Any | None]:
-        transformers = import_transformers()
-        model = transformers.AutoModel.from_pretrained(folder)
-        processor = transformers.AutoImageProcessor.from_pretrained(
-            folder, **image_processor_kwargs(transformers))
-        return model, processor, None
 
     def embed_pixels(self, model: Any, pixel_values: Any) -> Any:
         return model(pixel_values=pixel_values).last_hidden_state.mean(dim=1)

@@ -12,15 +12,13 @@ the success rate is reported beside), so the default failure policy is `exclude`
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from visioncode import FailurePolicy
 
-from .backend import import_transformers
-from .base import FeatureMetric, FeatureOptions, cosine, image_processor_kwargs, pooled
+from .base import FeatureMetric, FeatureOptions, cosine, pooled
 
 #: VCode's checkpoint.
 SIGLIP_MODEL = "google/siglip2-so400m-patch14-384"
@@ -43,13 +41,6 @@ class Siglip(FeatureMetric):
 
     key = "siglip"
     worst = -1.0
-
-    def load(self, folder: Path) -> tuple[Any, Any, Any | None]:
-        transformers = import_transformers()
-        model = transformers.AutoModel.from_pretrained(folder)
-        processor = transformers.AutoImageProcessor.from_pretrained(
-            folder, **image_processor_kwargs(transformers))
-        return model, processor, None
 
     def embed_pixels(self, model: Any, pixel_values: Any) -> Any:
         return pooled(model.get_image_features(pixel_values=pixel_values))
