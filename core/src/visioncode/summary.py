@@ -5,14 +5,14 @@ number as over all of them."""
 
 from __future__ import annotations
 
-import math
 from collections import Counter
+from dataclasses import asdict
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from .messages import Usage
 from .records import SampleRecord
-from .stats import bootstrap_ci
+from .stats import aggregate, run_values
 
 
 class MetricSummary(BaseModel):
@@ -51,30 +51,9 @@ def summarize(records: list[SampleRecord]) -> RunSummary:
         r.rounds[-1].status if r.rounds and r.status != "error" else "error"
         for r in records
     )
-    values: dict[tuple[str, str], list[float | None]] = {}
-    meta: dict[tuple[str, str], tuple[str | None, bool | None]] = {}
-    for r in records:
-        for score in r.scores.values():
-            for key, v in score.values.items():
-                values.setdefault((score.metric, key), []).append(v)
-                policy = score.policy.value if score.policy else None
-                meta[(score.metric, key)] = (policy, score.higher_is_better.get(key))
-    metrics = []
-    for (metric, key), vals in sorted(values.items()):
-        counted = [v for v in vals if v is not None and math.isfinite(v)]
-        mean = sum(counted) / len(counted) if counted else None
-        std = (
-            math.sqrt(sum((v - mean) ** 2 for v in counted) / (len(counted) - 1))
-            if mean is not None and len(counted) > 1 else None
-        )
-        # Samples that errored before scoring are excluded too.
-        ci = bootstrap_ci(counted)
-        metrics.append(MetricSummary(
-            ci_low=ci[0] if ci else None, ci_high=ci[1] if ci else None,
-            metric=metric, key=key, mean=mean, std=std, n=len(counted),
-            excluded=n - len(counted), policy=meta[(metric, key)][0],
-            higher_is_better=meta[(metric, key)][1],
-        ))
+    # The same aggregation `visioncode compare` uses, so both report one number.
+    run = run_values(records)
+    metrics = [MetricSummary(**asdict(aggregate(run, name))) for name in sorted(run.values)]
     usage = sum((r.usage for r in records), Usage())
     total = [r.timings.get("total") for r in records if r.timings.get("total") is not None]
     return RunSummary(
