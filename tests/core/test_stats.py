@@ -92,3 +92,14 @@ def test_aggregate_breakdown_and_summary_agree() -> None:
     y_run, (y_agg,) = parts["y"]
     assert (y_agg.n, y_agg.excluded, y_run.success_rate) == (1, 1, 0.5)
     assert y_agg.ci_low is None  # one value: no interval
+
+
+def test_interval_does_not_depend_on_the_order_of_values() -> None:
+    import random as _random
+
+    from visioncode.stats import bootstrap_ci
+
+    values = [0.1 * i + 0.03 * (i % 3) for i in range(40)]
+    shuffled = values[:]
+    _random.Random(5).shuffle(shuffled)
+    assert bootstrap_ci(shuffled) == bootstrap_ci(values)

@@ -59,10 +59,14 @@ def quantile(sorted_values: Sequence[float], q: float) -> float:
 
 def bootstrap_means(values: Sequence[float], *, resamples: int = DEFAULT_RESAMPLES,
                     seed: int = DEFAULT_SEED) -> list[float]:
-    """Means of `resamples` resamples (with replacement, size n) of `values`, sorted."""
+    """Means of `resamples` resamples (with replacement, size n) of `values`, sorted.
+
+    The values are sorted before resampling, so the result depends on the values and the
+    seed only, not on their order (records arrive in completion order, which varies
+    between runs with several workers)."""
     rng = random.Random(seed)
     n = len(values)
-    data = list(values)
+    data = sorted(values)
     means = [sum(rng.choices(data, k=n)) / n for _ in range(resamples)]
     means.sort()
     return means
