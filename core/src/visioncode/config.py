@@ -14,10 +14,17 @@ import types
 import typing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from . import registry
 from .components import Component, ComponentOptions
@@ -57,10 +64,17 @@ class ComponentSpec(_Strict):
 
 class TaskSpec(_Strict):
     """What the model is asked. Templates are `str.format` strings over the sample's
-    fields: `{text}`, `{id}`, and `{meta[key]}`."""
+    fields: `{text}`, `{id}`, and `{meta[key]}`; `{plan}` is the planner's answer (when
+    `plan` is set), and the critique and revise templates also get `{critique}`,
+    `{legend}` (the visual prompter's) and `{feedback}` (the metrics')."""
 
     name: str = Field(min_length=1)
     system: str | None = None
+    #: Asked once per sample before round 0 (Code2Video's planner: "outline the sections
+    #: of a video on {text}"); the answer is `{plan}` in every other template.
+    plan: str | None = Field(None, min_length=1)
+    #: The model that answers `plan`; default: the generator (`model`).
+    planner: ComponentSpec | None = None
     prompt: str = "{text}"
     critique: str = DEFAULT_CRITIQUE
     revise: str = DEFAULT_REVISE
@@ -82,6 +96,10 @@ class LoopSpec(_Strict):
 
     rounds: int = Field(1, ge=1, le=50)
     critic: ComponentSpec | None = None
+    #: `model`: a model (the critic, else the generator) writes the critique.
+    #: `feedback`: no model call; the critique is the metrics' feedback
+    #: (`Score.details["feedback"]`), and the loop ends when a rendered round has none.
+    critic_mode: Literal["model", "feedback"] = "model"
     stop_when_rendered: bool = False
     #: `metric.key` (e.g. `ssim.ssim`, or just `ssim` when the key is the metric's
     #: name) whose value decides early stopping; the metric must be in `metrics`.
@@ -90,6 +108,13 @@ class LoopSpec(_Strict):
     patience: int = Field(1, ge=1)
     #: An improvement must exceed this to count.
     min_delta: float = Field(0.0, ge=0.0)
+
+    @model_validator(mode="after")
+    def _critic_needs_model_mode(self) -> LoopSpec:
+        if self.critic is not None and self.critic_mode == "feedback":
+            raise ValueError("loop.critic is never asked when critic_mode = 'feedback' "
+                             "(the metrics' feedback is the critique): remove one of them")
+        return self
 
     def stop_metric_key(self) -> tuple[str, str] | None:
         """`stop_metric` split into (metric name, value key)."""
@@ -100,9 +125,23 @@ class LoopSpec(_Strict):
 
 
 class RunSpec(_Strict):
+    """How a run executes: none of it changes what a sample computes, so only `seed` is
+    part of the config hash (a run may be resumed with other workers or backend)."""
+
     workers: int = Field(1, ge=1, le=512)
     out: Path = Path("runs")
     seed: int = 0
+    #: Samples each worker runs at once in threads: above 1, one sample's model call
+    #: overlaps another's execution and render (those calls stay one at a time per worker).
+    samples_per_worker: int = Field(1, ge=1, le=64)
+    #: `local` (this machine: in-process or a process pool) or `ray` (a Ray cluster;
+    #: install the `ray` extra).
+    backend: Literal["local", "ray"] = "local"
+    #: The Ray cluster to join (`ray://host:10001`, `auto`); None starts a local Ray.
+    address: str | None = None
+    #: Reuse renders of identical programs from the render cache
+    #: (`$VISIONCODE_CACHE_DIR/renders`).
+    render_cache: bool = True
 
 
 class ModelCallsSpec(_Strict):
@@ -162,6 +201,7 @@ STAGE_KINDS = {
     "renderer": "renderer",
     "visual_prompter": "visual_prompter",
     "loop.critic": "model",
+    "task.planner": "model",
 }
 
 
@@ -194,7 +234,9 @@ def config_hash(config: PipelineConfig) -> str:
     """Identity of what a run computes: everything but how many workers, where, and how
     model calls are made (retries, connections, cache)."""
     data = config.model_dump(mode="json",
-                             exclude={"run": {"workers", "out"}, "model_calls": True})
+                             exclude={"run": {"workers", "out", "samples_per_worker", "backend",
+                                             "address", "render_cache"},
+                                     "model_calls": True})
     data.get("dataset", {}).pop("limit", None)
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 

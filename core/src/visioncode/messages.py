@@ -65,9 +65,10 @@ class Message(BaseModel):
         return [p for p in self.content if isinstance(p, ImagePart)]
 
 
-#: The purposes the pipeline sends: round 0 asks to `generate`, the critic is asked to
-#: `critique` a round, and every later round asks the generator to `revise`.
-PURPOSES = ("generate", "critique", "revise")
+#: The purposes the pipeline sends: `plan` (once per sample, when the task has a plan
+#: prompt), round 0 asks to `generate`, the critic is asked to `critique` a round, and
+#: every later round asks the generator to `revise`.
+PURPOSES = ("plan", "generate", "critique", "revise")
 
 
 class ModelRequest(BaseModel):

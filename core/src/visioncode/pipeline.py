@@ -40,6 +40,7 @@ from .records import ComponentInfo, RoundRecord, SampleRecord, StopReason
 from .rendering import PromptedImage, Rendering
 from .samples import Sample
 from .scoring import Score
+from .render_cache import RenderCache
 from .tracing import TracePlugin
 
 log = structlog.get_logger()
@@ -65,9 +66,14 @@ class Pipeline:
         self._callers: dict[tuple[str, str], HookCaller] = {}
         self.calls = ModelCalls(self.config.model_calls, self.base_dir)
         self._usage = Usage()  # of the sample being run
+        self._plan = ""  # the planner's answer for the sample being run
+        self.render_cache: RenderCache | None = None
         try:
             for rc in loaded.components:
                 self._add(rc)
+            if self.config.run.render_cache and "renderer" in self.components:
+                self.render_cache = RenderCache(self.components["renderer"])
+                self.pm.register(self.render_cache, name="visioncode.render_cache")
         except BaseException:
             self.close()
             raise
@@ -204,7 +210,13 @@ class Pipeline:
         loop = self.config.loop
         watch = ScoreWatch(loop) if loop.stop_metric else None
         stage = "generate"
+        self._plan = ""
         try:
+            if self.config.task.plan:
+                stage = "plan"
+                record.plan = self._make_plan(sample)
+                self._plan = record.plan.text
+                stage = "generate"
             messages = self._initial_messages(sample)
             for r in range(loop.rounds):
                 rdir = workdir / f"round-{r}"
@@ -218,13 +230,18 @@ class Pipeline:
                 if record.stop_reason is not None:
                     break
                 stage = "critique"
-                critique = self._critique(sample, rec, rdir)
+                feedback = self._feedback(rec)
+                if loop.critic_mode == "feedback" and rec.rendered and not feedback:
+                    record.stop_reason = "no_feedback"
+                    break
+                critique = self._critique(sample, rec, rdir, feedback)
                 rec.critique = critique
                 messages = [
                     *messages,
                     Message.of("assistant", rec.completion.text if rec.completion else ""),
                     Message.of("user", self._format(self.config.task.revise, sample,
-                                                    critique=critique.text)),
+                                                    critique=critique.text,
+                                                    feedback=feedback)),
                 ]
         except ModelError as exc:
             if exc.auth:
@@ -293,14 +310,41 @@ class Pipeline:
         log.info("round.done", round=r, status=rec.status, reason=rec.reason)
         return rec
 
-    def _critique(self, sample: Sample, rec: RoundRecord, rdir: Path) -> Completion:
+    def _make_plan(self, sample: Sample) -> Completion:
+        """Ask the planner (`task.planner`, else the generator) the task's plan prompt."""
+        task = self.config.task
+        assert task.plan is not None
+        messages = []
+        if task.system:
+            messages.append(Message.of("system", self._format(task.system, sample)))
+        parts: list[str | Path] = [self._format(task.plan, sample)]
+        if sample.image is not None:
+            parts.append(sample.image)
+        messages.append(Message.of("user", *parts))
+        slot = "task.planner" if "task.planner" in self.components else "model"
+        return self.generate(slot, ModelRequest(messages=messages, purpose="plan",
+                                                sample_id=sample.id, round=0))
+
+    @staticmethod
+    def _feedback(rec: RoundRecord) -> str:
+        """What the round's metrics have to say to the critic or the coder: each score's
+        `details["feedback"]` (e.g. a layout checker's list of faults), by metric."""
+        notes = [f"[{name}] {text.strip()}" for name, score in rec.scores.items()
+                 if isinstance(text := score.details.get("feedback"), str) and text.strip()]
+        return "\n".join(notes)
+
+    def _critique(self, sample: Sample, rec: RoundRecord, rdir: Path,
+                  feedback: str = "") -> Completion:
+        if self.config.loop.critic_mode == "feedback":
+            text = feedback or f"The program did not render: {rec.status}: {rec.reason}"
+            return Completion(text=text, model="metrics-feedback", usage=Usage())
         legend = ""
         image: Path | None = rec.rendering.image if rec.rendering else None
         if rec.rendered and "visual_prompter" in self.components and rec.rendering:
             rec.prompted = self.visual_prompt(rec.rendering, rdir)
             image, legend = rec.prompted.image, rec.prompted.legend
         parts: list[str | Path] = [self._format(self.config.task.critique, sample,
-                                                legend=legend)]
+                                                legend=legend, feedback=feedback)]
         if sample.target_image:
             parts += ["Reference:", sample.target_image]
         if image is not None:
@@ -326,11 +370,12 @@ class Pipeline:
 
     def _format(self, template: str, sample: Sample, **extra: str) -> str:
         fields = {"text": sample.text or "", "id": sample.id, "meta": sample.meta,
-                  "critique": "", "legend": "", **extra}
+                  "plan": self._plan, "critique": "", "legend": "",
+                  "feedback": "", **extra}
         try:
             return template.format_map(fields)
         except (KeyError, IndexError, ValueError) as exc:
             raise VisioncodeError(
                 f"task template {template[:60]!r}... refers to {exc} which sample "
-                f"{sample.id!r} does not have (available: text, id, meta[...], critique, "
-                f"legend)") from None
+                f"{sample.id!r} does not have (available: text, id, meta[...], plan, critique, "
+                f"legend, feedback)") from None

@@ -44,7 +44,7 @@ class RoundRecord(BaseModel):
 
 
 #: Why a sample's loop ended (see `SampleRecord.stop_reason`).
-StopReason = Literal["rounds", "rendered", "no_improvement"]
+StopReason = Literal["rounds", "rendered", "no_improvement", "no_feedback"]
 
 
 class SampleRecord(BaseModel):
@@ -63,8 +63,12 @@ class SampleRecord(BaseModel):
     rounds: list[RoundRecord] = Field(default_factory=list)
     final_round: int | None = None
     #: Why the loop ended: `rounds` (all rounds ran), `rendered` (stop_when_rendered),
-    #: `no_improvement` (loop.stop_metric stopped improving); None when it never finished.
+    #: `no_improvement` (loop.stop_metric stopped improving), `no_feedback` (with
+    #: `loop.critic_mode = "feedback"`, a rendered round the metrics found nothing to fix
+    #: in); None when it never finished.
     stop_reason: StopReason | None = None
+    #: The planner's answer (`task.plan`), asked once before round 0.
+    plan: Completion | None = None
     scores: dict[str, Score] = Field(default_factory=dict)
     #: Every model call made for this sample (generator, critic, metrics' models).
     usage: Usage = Field(default_factory=Usage)
