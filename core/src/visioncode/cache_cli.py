@@ -1,4 +1,5 @@
-"""`visioncode cache stats|clear`: look into and empty the model response cache.
+"""`visioncode cache stats|renders|clear`: look into and empty the model response cache
+and the render cache (`visioncode.render_cache`).
 
 Kept apart from `cli.py` so the cache commands can change without touching the others;
 `cli.py` registers the group with one line.
@@ -13,6 +14,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from .render_cache import RenderStore
 from .response_cache import ResponseCache, default_cache_path
 
 out = Console()
@@ -43,7 +45,7 @@ def _size(n: int) -> str:
 
 @click.group("cache")
 def cache() -> None:
-    """Inspect or empty the model response cache."""
+    """Inspect or empty the model response cache and the render cache."""
 
 
 @cache.command("stats")
@@ -71,17 +73,41 @@ def stats(path: Path | None, as_json: bool) -> None:
         out.print(table)
 
 
+@cache.command("renders")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def renders(as_json: bool) -> None:
+    """Entries and size of the render cache ($VISIONCODE_CACHE_DIR/renders)."""
+    s = RenderStore().stats()
+    if as_json:
+        click.echo(s.model_dump_json(indent=2))
+    elif not s.exists:
+        click.echo(f"{s.path}: no render cache yet (0 entries)")
+    else:
+        click.echo(f"{s.path}: {s.entries} renders, {_size(s.size_bytes)}")
+
+
 @cache.command("clear")
 @_PATH
 @click.option("--model", help="Only entries of this model id.")
 @click.option("--older-than", "older_than", type=click.FloatRange(min=0), metavar="DAYS",
-              help="Only entries stored more than DAYS days ago.")
-def clear(path: Path | None, model: str | None, older_than: float | None) -> None:
-    """Delete cached answers (all of them unless filtered)."""
+              help="Only entries stored (renders: last used) more than DAYS days ago.")
+@click.option("--renders", "renders_only", is_flag=True,
+              help="Empty the render cache instead of the response cache.")
+def clear(path: Path | None, model: str | None, older_than: float | None,
+          renders_only: bool) -> None:
+    """Delete cached answers (all of them unless filtered), or with --renders cached
+    renders."""
+    older_s = None if older_than is None else older_than * 86400
+    if renders_only:
+        if model is not None or path is not None:
+            raise click.UsageError("--renders takes no --model or --path")
+        store_r = RenderStore()
+        n = store_r.clear(older_than_s=older_s)
+        click.echo(f"{store_r.root}: removed {n} renders")
+        return
     store = _open(path)
     try:
-        removed = store.clear(model=model,
-                              older_than_s=None if older_than is None else older_than * 86400)
+        removed = store.clear(model=model, older_than_s=older_s)
     finally:
         store.close()
     click.echo(f"{store.path}: removed {removed} entries")

@@ -1,17 +1,30 @@
-"""Runs a pipeline over a dataset: in this process (`workers=1`) or a process pool, each
-worker building its own Pipeline once (warm components) and returning records that only
-the parent writes. Resume skips samples already recorded; an interrupt loses at most the
-samples in flight."""
+"""Runs a pipeline over a dataset: in this process (`workers=1`), a process pool, or a Ray
+cluster (`run.backend = "ray"`, `visioncode.backends.ray`). Each worker builds its own
+Pipeline once, so its components start their warm workers once (one renderer process,
+Manim import, browser or Blender per worker: the pool per executor kind is the pool of
+runner workers, sized by `--workers`), and returns records that only the parent writes.
+With `run.samples_per_worker` above 1 a worker runs that many samples at once in threads
+(`SharedPipeline`), so model calls overlap renders. Resume skips samples already
+recorded; an interrupt loses at most the samples in flight."""
 
 from __future__ import annotations
 
+import contextvars
 import os
 import platform
 import sys
+import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+    wait,
+)
 from multiprocessing import get_context, util
 from pathlib import Path
 from typing import Any
@@ -24,8 +37,10 @@ from .errors import RunDirError
 from .pipeline import Pipeline
 from .records import RunManifest, SampleRecord
 from .samples import Sample, load_manifest
+from .scoring import Score
 from .store import RunStore
 from .summary import RunSummary, summarize, to_markdown
+from .tracing import TracePlugin
 
 log = structlog.get_logger()
 
@@ -56,6 +71,7 @@ class Runner:
         self.loaded = loaded
         self.store = RunStore(run_dir)
         self.workers = workers or loaded.config.run.workers
+        self.per_worker = loaded.config.run.samples_per_worker
         self.limit = limit if limit is not None else loaded.config.dataset.limit
 
     def samples(self) -> list[Sample]:
@@ -95,7 +111,8 @@ class Runner:
         records = [r for r in self.store.load() if r.sample_id in wanted]
         summary = summarize(records)
         self.store.write_text("summary.json", summary.model_dump_json(indent=2))
-        self.store.write_text("summary.md", to_markdown(summary, title=self.store.dir.name))
+        self.store.write_text("summary.md", to_markdown(summary, title=self.store.dir.name)
+                              + render_cache_line(records))
         log.info("run.done", seconds=round(time.perf_counter() - start, 3),
                  ok=summary.ok, failed=summary.failed, errors=summary.errors)
         return summary
@@ -116,10 +133,20 @@ class Runner:
         if not todo:
             return
         artifacts = self.store.artifacts
+        if self.loaded.config.run.backend == "ray":
+            from .backends.ray import run_on_ray
+
+            yield from run_on_ray(self.loaded, todo, artifacts, workers=self.workers,
+                                  run_id=run_id)
+            return
         if self.workers == 1 or len(todo) == 1:
-            with Pipeline(self.loaded) as pipeline:
-                for sample in todo:
-                    yield pipeline.run_sample(sample, artifacts / sample.id)
+            if self.per_worker == 1:
+                with Pipeline(self.loaded) as pipeline:
+                    for sample in todo:
+                        yield pipeline.run_sample(sample, artifacts / sample.id)
+            else:
+                with SharedPipeline(self.loaded) as shared:
+                    yield from run_threaded(shared, todo, artifacts, self.per_worker)
             return
         config = self.loaded.config.model_dump(mode="json")
         source = str(self.loaded.source) if self.loaded.source else None
@@ -129,45 +156,192 @@ class Runner:
             initargs=(config, source, str(self.store.dir / "log.jsonl"), run_id, console,
                       verbose),
         )
-        pending: set[Future[dict[str, Any]]] = set()
-        queue = iter(todo)
+        pending: set[Future[list[dict[str, Any]]]] = set()
+        # A task is a batch of `samples_per_worker` samples, which the worker runs at once.
+        batches = _batches(todo, self.per_worker)
+
+        def submit(batch: list[Sample]) -> None:
+            pending.add(pool.submit(_work, [s.model_dump(mode="json") for s in batch],
+                                    [str(artifacts / s.id) for s in batch]))
+
         try:
-            # Keep at most 2 samples per worker in flight so an interrupt loses little.
-            for sample in queue:
-                pending.add(pool.submit(_work, sample.model_dump(mode="json"),
-                                        str(artifacts / sample.id)))
+            # Keep at most 2 batches per worker in flight so an interrupt loses little.
+            for batch in batches:
+                submit(batch)
                 if len(pending) >= 2 * self.workers:
                     break
             while pending:
                 finished, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for fut in finished:
-                    yield SampleRecord.model_validate(fut.result())
-                    nxt = next(queue, None)
+                    for data in fut.result():
+                        yield SampleRecord.model_validate(data)
+                    nxt = next(batches, None)
                     if nxt is not None:
-                        pending.add(pool.submit(_work, nxt.model_dump(mode="json"),
-                                                str(artifacts / nxt.id)))
+                        submit(nxt)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+def render_cache_line(records: list[SampleRecord]) -> str:
+    """How many of the run's renders came from the render cache, for summary.md."""
+    renders = hits = 0
+    for r in records:
+        for rnd in r.rounds:
+            if rnd.rendering is None:
+                continue
+            renders += 1
+            meta = rnd.rendering.metadata.get("render_cache")
+            hits += bool(isinstance(meta, dict) and meta.get("hit"))
+    if not renders:
+        return ""
+    return f"\nRenders: {renders}; served from the render cache: {hits} of {renders}\n"
+
+
+def _batches(todo: list[Sample], size: int) -> Iterator[list[Sample]]:
+    for i in range(0, len(todo), size):
+        yield todo[i:i + size]
+
+
+# -- several samples at once in one process -------------------------------------------
+
+
+class _ThreadTrace(TracePlugin):
+    """TracePlugin whose timings belong to the thread (the sample) that made the calls."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+        super().__init__()
+
+    @property  # type: ignore[override]
+    def timings(self) -> dict[str, float]:
+        if not hasattr(self._local, "timings"):
+            self._local.timings = {}
+        return self._local.timings  # type: ignore[no-any-return]
+
+    @timings.setter
+    def timings(self, value: dict[str, float]) -> None:
+        self._local.timings = value
+
+
+def _per_thread(name: str) -> property:
+    def get(self: SharedPipeline) -> Any:
+        return getattr(self._state, name, self._defaults.get(name))
+
+    def put(self: SharedPipeline, value: Any) -> None:
+        setattr(self._state, name, value)
+
+    return property(get, put)
+
+
+class SharedPipeline(Pipeline):
+    """A Pipeline several threads run samples on at once: the per-sample state (usage,
+    plan, stage timings) is kept per thread, and every component call but a model's is
+    made one at a time per stage, because renderers, executors and metrics own single
+    warm workers and are not required to be thread-safe. Model calls (the slow, I/O-bound
+    part) run concurrently; `ModelCalls` and its cache are thread-safe."""
+
+    #: Attributes `Pipeline.run_sample` sets for the sample it runs.
+    PER_SAMPLE = ("_usage", "_plan")
+
+    def __init__(self, loaded: LoadedConfig, plugins: list[Any] | None = None) -> None:
+        self._state = threading.local()
+        self._defaults: dict[str, Any] = {}
+        self._locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
+        self._locks_lock = threading.Lock()
+        super().__init__(loaded, plugins)
+        for name in self.PER_SAMPLE:
+            self._defaults[name] = getattr(self, name, None)
+        self.pm.unregister(self.trace)
+        self.trace = _ThreadTrace()
+        self.pm.register(self.trace, name="visioncode.trace")
+
+    def _lock(self, stage: str) -> threading.Lock:
+        with self._locks_lock:
+            return self._locks[stage]
+
+    def _call(self, slot: str, hook: str, expected: type, **kwargs: Any) -> Any:
+        if hook == "visioncode_generate":
+            return super()._call(slot, hook, expected, **kwargs)
+        with self._lock(slot):
+            return super()._call(slot, hook, expected, **kwargs)
+
+    def score(self, sample: Sample, result: Any) -> dict[str, Score]:
+        with self._lock("metrics"):
+            return super().score(sample, result)
+
+
+for _name in SharedPipeline.PER_SAMPLE:
+    setattr(SharedPipeline, _name, _per_thread(_name))
+
+
+def run_threaded(pipeline: Pipeline, samples: list[Sample], artifacts: Path,
+                 threads: int) -> Iterator[SampleRecord]:
+    """Run `samples` on `pipeline` with `threads` in flight, yielding records as they
+    finish. Each sample runs in a copy of the caller's log context (run id, worker)."""
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="sample") as pool:
+        pending = set()
+        queue = iter(samples)
+
+        def submit(sample: Sample) -> None:
+            ctx = contextvars.copy_context()
+            pending.add(pool.submit(ctx.run, pipeline.run_sample, sample,
+                                    artifacts / sample.id))
+
+        for sample in queue:
+            submit(sample)
+            if len(pending) >= threads:
+                break
+        try:
+            while pending:
+                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    yield fut.result()
+                    nxt = next(queue, None)
+                    if nxt is not None:
+                        submit(nxt)
+        finally:
+            for fut in pending:
+                fut.cancel()
 
 
 # -- worker-process side ----------------------------------------------------------------
 
 _pipeline: Pipeline | None = None
+_threads = 1
 
 
 def _init_worker(config: dict[str, Any], source: str | None, log_file: str, run_id: str,
                  console: str, verbose: bool) -> None:
-    global _pipeline
+    global _pipeline, _threads
     logs.configure(Path(log_file), console="quiet" if console == "quiet" else console,
                    verbose=verbose)
     structlog.contextvars.bind_contextvars(run_id=run_id, worker=os.getpid())
     loaded = validate(config, source=Path(source) if source else None)
-    _pipeline = Pipeline(loaded)
+    _threads = loaded.config.run.samples_per_worker
+    _pipeline = SharedPipeline(loaded) if _threads > 1 else Pipeline(loaded)
     util.Finalize(None, _pipeline.close, exitpriority=10)
 
 
-def _work(sample: dict[str, Any], workdir: str) -> dict[str, Any]:
+def _work(samples: list[dict[str, Any]], workdirs: list[str]) -> list[dict[str, Any]]:
+    """Run a batch of samples (at once when the pipeline is shared by threads)."""
     assert _pipeline is not None, "worker not initialised"
-    record = _pipeline.run_sample(Sample.model_validate(sample), Path(workdir))
-    record.worker = os.getpid()
-    return record.model_dump(mode="json")
+    batch = [Sample.model_validate(s) for s in samples]
+    if _threads > 1 and len(batch) > 1:
+        by_id = {s.id: Path(w) for s, w in zip(batch, workdirs, strict=True)}
+        records = _run_with_dirs(_pipeline, batch, by_id)
+    else:
+        records = [_pipeline.run_sample(s, Path(w))
+                   for s, w in zip(batch, workdirs, strict=True)]
+    out = []
+    for record in records:
+        record.worker = os.getpid()
+        out.append(record.model_dump(mode="json"))
+    return out
+
+
+def _run_with_dirs(pipeline: Pipeline, batch: list[Sample],
+                   dirs: dict[str, Path]) -> list[SampleRecord]:
+    with ThreadPoolExecutor(max_workers=len(batch), thread_name_prefix="sample") as pool:
+        futures = [pool.submit(contextvars.copy_context().run, pipeline.run_sample, s,
+                               dirs[s.id]) for s in batch]
+        return [f.result() for f in futures]
