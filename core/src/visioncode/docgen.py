@@ -1,20 +1,23 @@
-"""Generate docs/components.md from the installed components, so the reference of every
-component and option is made from the code and cannot drift (a test compares them).
+"""Generate the reference pages from the code, so they cannot drift (tests compare them):
+docs/components.md from the installed components and their options, docs/hooks.md from
+the hookspecs.
 
     python -m visioncode.docgen > docs/components.md
+    python -m visioncode.docgen hooks > docs/hooks.md
 """
 
 from __future__ import annotations
 
 import inspect
+import sys
 import typing
 from typing import Any
 
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from . import registry
-from .components import KINDS
+from . import hookspecs, registry
+from .components import BASES, KINDS
 
 TITLES = {"model": "Models", "executor": "Executors", "renderer": "Renderers",
           "visual_prompter": "Visual prompters", "metric": "Metrics"}
@@ -69,6 +72,13 @@ def _comments(model: type) -> dict[str, str]:
     return out
 
 
+def option_docs(model: type[BaseModel]) -> dict[str, str]:
+    """Each field's documentation: its `description`, else its `#:` comment ("" if none)."""
+    comments = _comments(model)
+    return {name: (field.description or comments.get(name, "")).strip()
+            for name, field in model.model_fields.items()}
+
+
 def _options_table(model: type[BaseModel], prefix: str = "", instance: Any = None
                    ) -> list[str]:
     rows = []
@@ -113,5 +123,38 @@ def render() -> str:
     return "\n".join(lines) + "\n"
 
 
+def render_hooks() -> str:
+    """docs/hooks.md: every hookspec, the component method it maps to, its signature and
+    its contract, from `hookspecs`."""
+    lines = [
+        "# Hooks",
+        "",
+        "The contracts of the five component kinds, as pluggy hookspecs in",
+        "`visioncode.hookspecs`. A component implements its kind's hook as a plain method",
+        "(the method column); a cross-cutting plugin implements the hook itself, usually as",
+        "`@hookimpl(wrapper=True)`. Generated from the code by",
+        "`python -m visioncode.docgen hooks`; a test fails when this page and the code",
+        "disagree.",
+        "",
+        "| hook | kind | method | calls |",
+        "|---|---|---|---|",
+    ]
+    for hook, (kind, method) in hookspecs.HOOKS.items():
+        spec = getattr(hookspecs, hook)
+        first = hookspecs.hookspec.project_name + "_spec"
+        opts = getattr(spec, first, {})
+        calls = "first result (one component)" if opts.get("firstresult") else "every plugin (1:N)"
+        lines.append(f"| [`{hook}`](#{hook}) | {kind} | `{BASES[kind].__name__}.{method}` "
+                     f"| {calls} |")
+    for hook, (kind, method) in hookspecs.HOOKS.items():
+        spec = getattr(hookspecs, hook)
+        signature = str(inspect.signature(spec)).replace("'", "")
+        doc = inspect.cleandoc(spec.__doc__ or "")
+        lines += ["", f"## `{hook}`", "",
+                  f"Kind `{kind}`: implemented by `{BASES[kind].__name__}.{method}`.", "",
+                  "```python", f"def {hook}{signature}", "```", "", doc]
+    return "\n".join(lines) + "\n"
+
+
 if __name__ == "__main__":
-    print(render(), end="")
+    print(render_hooks() if sys.argv[1:] == ["hooks"] else render(), end="")
