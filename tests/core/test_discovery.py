@@ -65,8 +65,10 @@ def test_listing_finds_installed_plugin_without_importing_it(throwaway: Path) ->
     flat = entries[("renderer", "flat")]
     assert flat["distribution"] == "visioncode-throwaway" and flat["version"] == "9.8.7"
     assert ("metric", "mean-red") in entries
+    assert flat["module"] == "vc_throwaway.flat" and flat["class"] == "FlatRenderer"
     # Listing does not import: the broken plugin is listed without an error.
-    assert entries[("renderer", "broken")]["error"] is None
+    broken = entries[("renderer", "broken")]
+    assert broken["error"] is None and broken["status"] == "listed" and broken["options"] is None
 
 
 def test_check_reports_broken_plugin_with_distribution_and_cause(throwaway: Path) -> None:
@@ -77,7 +79,12 @@ def test_check_reports_broken_plugin_with_distribution_and_cause(throwaway: Path
     assert "renderer 'broken'" in error
     assert "visioncode-throwaway 9.8.7" in error
     assert "No module named 'visioncode_module_that_does_not_exist'" in error
-    assert entries[("renderer", "flat")]["error"] is None
+    assert entries[("renderer", "broken")]["status"] == "failed"
+    flat = entries[("renderer", "flat")]
+    assert flat["error"] is None and flat["status"] == "loaded"
+    assert flat["summary"] == "Paints the whole canvas in `colour`, whatever the program says."
+    assert flat["options"]["properties"]["colour"]["default"] == "#ff0000"
+    assert flat["options"]["additionalProperties"] is False
 
 
 def test_pipeline_uses_installed_plugin_and_broken_one_is_isolated(

@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from . import cache_cli, compare, registry
+from . import cache_cli, compare, registry, schema
 from .config import LoadedConfig, load_config
 from .errors import VisioncodeError
 from .records import SampleRecord
@@ -55,7 +55,8 @@ def main(strict_plugins: bool) -> None:
 
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-@click.option("--check", is_flag=True, help="Import every component and report failures.")
+@click.option("--check", is_flag=True, help="Import every component and report failures "
+              "(with --json: also each one's options schema).")
 def plugins(as_json: bool, check: bool) -> None:
     """List installed components by kind, with their distribution and version."""
     failures: dict[tuple[str, str], str] = {}
@@ -63,10 +64,10 @@ def plugins(as_json: bool, check: bool) -> None:
         failures = {(e.kind, e.name): str(x) for e, x in registry.check_all() if x}
     entries = registry.list_components()
     if as_json:
-        click.echo(json.dumps([
-            {"kind": e.kind, "name": e.name, "target": e.target, "distribution": e.distribution,
-             "version": e.version, "error": failures.get((e.kind, e.name))}
-            for e in entries], indent=2))
+        # With --check: import status, summary and options schema of each component.
+        click.echo(json.dumps([schema.component_info(e, load=check or registry.strict(),
+                                                     error=failures.get((e.kind, e.name)))
+                               for e in entries], indent=2))
     else:
         table = Table("kind", "name", "distribution", "version", "status")
         for e in entries:
@@ -208,6 +209,7 @@ def render(file: Path, renderer: str, executor: str | None, width: int, height: 
 
 main.add_command(cache_cli.cache)
 main.add_command(compare.compare)
+main.add_command(schema.schema_cmd)
 
 
 def run_main() -> None:
