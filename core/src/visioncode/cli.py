@@ -12,13 +12,12 @@ from typing import Any
 import click
 import yaml
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from . import cache_cli, compare, registry, schema
 from .config import LoadedConfig, load_config
 from .errors import VisioncodeError
-from .records import SampleRecord
+from .progress import RunProgress
 from .runner import Runner, default_run_dir, latest_run_dir
 from .summary import RunSummary
 
@@ -121,18 +120,8 @@ def run(config: Path, workers: int | None, out: Path | None, resume: bool, limit
     run_dir = run_dir or default_run_dir(loaded)
     runner = Runner(loaded, run_dir, workers=workers, limit=limit)
     console = "quiet" if quiet else ("json" if log_json else "human")
-    show = not quiet and not log_json and err.is_terminal
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("ok {task.fields[ok]} failed {task.fields[failed]} "
-                             "error {task.fields[error]}"),
-                  TimeRemainingColumn(), console=err, disable=not show) as bar:
-        task = bar.add_task("samples", total=None, ok=0, failed=0, error=0)
-        counts = {"ok": 0, "failed": 0, "error": 0}
-
-        def progress(record: SampleRecord, i: int, total: int) -> None:
-            counts[record.status] += 1
-            bar.update(task, completed=i, total=total, **counts)
-
+    mode = "json" if log_json else ("bar" if not quiet and err.is_terminal else "quiet")
+    with RunProgress(mode, console=err) as progress:  # type: ignore[arg-type]
         summary = runner.run(resume=resume, progress=progress, console=console,
                              verbose=verbose, retry_errors=retry_errors)
     if not quiet:

@@ -1,0 +1,130 @@
+"""What a run shows while it runs: a rich progress line on a terminal, one JSON line per
+finished sample for CI logs (`--log-json`), or nothing (`--quiet`).
+
+Both visible modes report the same `ProgressState`: samples done of total, how many
+rendered, failed or crashed, the failures by the status of their last round (the stage
+that failed: `no_program`, `render_error`, `timeout`, ...), renders served from the
+render cache, throughput and the time left at that throughput."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from collections.abc import Callable
+from typing import IO, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+from .records import SampleRecord
+
+Mode = Literal["bar", "json", "quiet"]
+
+
+class ProgressState(BaseModel):
+    """The run so far, as the progress display and the JSON lines report it."""
+
+    model_config = ConfigDict(extra="forbid")
+    done: int = 0
+    total: int = 0
+    ok: int = 0
+    failed: int = 0
+    error: int = 0
+    #: Samples by the status of their last round (`ok`, `no_program`, `render_error`...).
+    statuses: dict[str, int] = Field(default_factory=dict)
+    renders: int = 0
+    render_cache_hits: int = 0
+    elapsed_s: float = 0.0
+    #: Samples per second since the first sample was handed to the workers.
+    per_second: float | None = None
+    eta_s: float | None = None
+
+
+def _status(record: SampleRecord) -> str:
+    if record.status == "error" or not record.rounds:
+        return "error"
+    return record.rounds[-1].status
+
+
+class RunProgress:
+    """The `progress` callback of `Runner.run`; use it as a context manager."""
+
+    def __init__(self, mode: Mode = "bar", console: Console | None = None,
+                 stream: IO[str] | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.mode = mode
+        self.console = console or Console(stderr=True)
+        self.stream = stream
+        self.clock = clock
+        self.state = ProgressState()
+        self._statuses: Counter[str] = Counter()
+        self._start = clock()
+        self._bar = Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("{task.fields[line]}"), TimeElapsedColumn(),
+            console=self.console, disable=mode != "bar")
+        self._task = self._bar.add_task("samples", total=None, line="")
+
+    def __enter__(self) -> RunProgress:
+        self._start = self.clock()
+        self._bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._bar.stop()
+
+    def __call__(self, record: SampleRecord, i: int, total: int) -> None:
+        s = self.state
+        s.done, s.total = i, total
+        setattr(s, record.status, getattr(s, record.status) + 1)
+        self._statuses[_status(record)] += 1
+        s.statuses = dict(sorted(self._statuses.items()))
+        for rnd in record.rounds:
+            if rnd.rendering is not None:
+                s.renders += 1
+                meta = rnd.rendering.metadata.get("render_cache")
+                s.render_cache_hits += bool(isinstance(meta, dict) and meta.get("hit"))
+        s.elapsed_s = round(self.clock() - self._start, 3)
+        s.per_second = round(s.done / s.elapsed_s, 4) if s.elapsed_s > 0 else None
+        s.eta_s = (round((s.total - s.done) / s.per_second, 1)
+                   if s.per_second else None)
+        if self.mode == "json":
+            line = json.dumps({"event": "run.progress", **s.model_dump()})
+            if self.stream is not None:
+                self.stream.write(line + "\n")
+                self.stream.flush()
+            else:
+                self.console.file.write(line + "\n")
+                self.console.file.flush()
+        elif self.mode == "bar":
+            self._bar.update(self._task, completed=i, total=total, line=self.describe())
+
+    def describe(self) -> str:
+        """The bar's text: outcomes, failing stages, cache hits, throughput, time left."""
+        s = self.state
+        parts = [f"ok {s.ok} failed {s.failed} error {s.error}"]
+        bad = {k: v for k, v in s.statuses.items() if k != "ok"}
+        if bad:
+            parts.append(", ".join(f"{k} {v}" for k, v in bad.items()))
+        if s.render_cache_hits:
+            parts.append(f"cached renders {s.render_cache_hits}/{s.renders}")
+        if s.per_second:
+            parts.append(f"{s.per_second:.2f}/s")
+        if s.eta_s is not None:
+            parts.append(f"ETA {_duration(s.eta_s)}")
+        return " | ".join(parts)
+
+
+def _duration(seconds: float) -> str:
+    whole: int = round(seconds)
+    h, rest = divmod(whole, 3600)
+    m, sec = divmod(rest, 60)
+    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
