@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
+import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from .harness import Canary, Listener
+from .harness import Canary, Listener, outside_temp
 
 
 @pytest.fixture
@@ -18,6 +19,9 @@ def listener() -> Iterator[Listener]:
 
 
 @pytest.fixture
-def canary(tmp_path_factory: pytest.TempPathFactory) -> Canary:
-    """A folder with secret.txt outside every scratch dir (its own temp folder)."""
-    return Canary(Path(tmp_path_factory.mktemp("canary")))
+def canary() -> Iterator[Canary]:
+    """A folder with secret.txt outside every scratch dir and outside the temp folder
+    (sandboxed children may write the temp folder), removed afterwards."""
+    folder = outside_temp() / f"canary-{uuid.uuid4().hex[:12]}"
+    yield Canary(folder)
+    shutil.rmtree(folder, ignore_errors=True)

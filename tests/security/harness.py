@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import socket
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -24,7 +25,8 @@ from visioncode.records import SampleRecord
 from visioncode.runner import Runner
 from visioncode.store import RunStore
 
-__all__ = ["Canary", "Listener", "processes_matching", "run_battery", "wait_gone"]
+__all__ = ["Canary", "Listener", "outside_temp", "processes_matching", "run_battery",
+           "wait_gone"]
 
 
 class Listener:
@@ -136,6 +138,23 @@ def wait_gone(marker: str, timeout_s: float = 5) -> list[int]:
     while (left := processes_matching(marker)) and time.monotonic() < deadline:
         time.sleep(0.05)
     return left
+
+
+def outside_temp() -> Path:
+    """A folder for canaries and fake home folders outside the temp folder, which the
+    sandbox lets children write (warm workers serve jobs whose folders are chosen later):
+    /var/tmp/visioncode-battery, or one under the home folder."""
+    temp = Path(tempfile.gettempdir()).resolve()
+    for base in (Path("/var/tmp"), Path.home() / ".cache"):
+        base = base.resolve()
+        if base != temp and temp not in base.parents and base not in temp.parents:
+            try:
+                folder = base / "visioncode-battery"
+                folder.mkdir(parents=True, exist_ok=True)
+                return folder
+            except OSError:
+                continue
+    raise RuntimeError("no writable folder outside the temp folder for the battery")
 
 
 class Canary:

@@ -37,6 +37,7 @@ from .errors import RunDirError
 from .pipeline import Pipeline
 from .records import RunManifest, SampleRecord
 from .samples import Sample, load_manifest
+from .sandbox import writable_folders
 from .scoring import Score
 from .store import RunStore
 from .summary import RunSummary, summarize, to_markdown
@@ -100,11 +101,13 @@ class Runner:
                  workers=self.workers, run_dir=str(self.store.dir))
         total = len(todo)
         start = time.perf_counter()
+        # Sandboxed children (warm workers too) may write each sample's outputs there.
         try:
-            for i, record in enumerate(self._execute(todo, run_id, console, verbose), 1):
-                self.store.append(record)
-                if progress:
-                    progress(record, i, total)
+            with writable_folders(self.store.artifacts):
+                for i, record in enumerate(self._execute(todo, run_id, console, verbose), 1):
+                    self.store.append(record)
+                    if progress:
+                        progress(record, i, total)
         finally:
             structlog.contextvars.unbind_contextvars("run_id")
         wanted = {s.id for s in samples}

@@ -6,12 +6,27 @@ Two tools for executor and renderer plugins:
 - `Worker(module, ...)`: a warm child process that imports its heavy library once and then
   serves many jobs, one JSON object per line each way; the child side is `serve(handler)`.
 
-Both start the child in its own session (so the whole process group is killed on timeout),
-with rlimits on address space, CPU time, file size and open files, an environment without
-credentials (variables named like *KEY*, *TOKEN*, *SECRET*, *PASSWORD*), and, where the
-machine allows it, a private network namespace (`unshare -n`, or `unshare -rn` for
-non-root users) so the child has no network at all. Where no namespace can be made, a
-warning is logged once and the child runs with the other limits only.
+Every child gets rlimits (address space, CPU time, file size, open files), its own session,
+an environment without credentials (variables named like *KEY*, *TOKEN*, *SECRET*,
+*PASSWORD*), and the strongest confinement the machine offers (`isolation()` says which):
+
+- `bwrap` (bubblewrap installed and working): the whole filesystem read-only except the
+  child's working folder, the temp folder and `Limits.writable` (plus the folders named in
+  `VISIONCODE_SANDBOX_WRITABLE`, which the runner sets to the run's artifacts folder);
+  credential folders (~/.ssh, ~/.aws, ~/.config/visioncode, ...) hidden; private PID, IPC,
+  UTS and network namespaces (so no network, no view of other processes or their
+  environments, and every process the program starts dies with it); all capabilities
+  dropped, so not even root inside can remount or leave its cgroup.
+- `namespaces` (`unshare`, no bubblewrap): private PID and network namespaces only; the
+  filesystem is not confined (a loud warning is logged once).
+- `rlimits` (neither works): rlimits and process-group kills only; the program keeps the
+  network and the filesystem (a loud warning is logged once).
+
+At every level, where a pids cgroup can be made (root, cgroup v1 or v2), each child runs
+in its own cgroup capped at `Limits.processes` (fork bombs stop there) and is killed as a
+whole through it, so a program that escapes its process group (setsid, double fork) still
+dies with its job; as a last resort every process carrying the child's sandbox token in
+its environment is killed too.
 """
 
 from __future__ import annotations
@@ -27,9 +42,11 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -41,6 +58,17 @@ from pydantic import BaseModel, ConfigDict, Field
 log = structlog.get_logger()
 
 _SECRET = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL", re.IGNORECASE)
+
+#: Extra writable folders for every sandboxed child (os.pathsep-separated); the runner
+#: sets it to the run's artifacts folder for the length of a run.
+WRITABLE_ENV = "VISIONCODE_SANDBOX_WRITABLE"
+#: Set in every child's environment: the last-resort cleanup kills whatever carries it.
+TOKEN_ENV = "VISIONCODE_SANDBOX_TOKEN"
+#: Hidden from sandboxed children (relative to the home folder): where credentials live.
+CREDENTIAL_PATHS = (
+    ".ssh", ".gnupg", ".aws", ".azure", ".kube", ".docker", ".netrc", ".git-credentials",
+    ".pypirc", ".npmrc", ".config/gcloud", ".config/gh", ".config/visioncode",
+)
 
 
 class Limits(BaseModel):
@@ -59,6 +87,12 @@ class Limits(BaseModel):
                               "stream; the rest is dropped and counted")
     network: bool = Field(False, description="allow network access (off: a private "
                           "network namespace where the machine offers one)")
+    processes: int | None = Field(1024, ge=8, description="most processes and threads "
+                                  "alive at once (a pids cgroup where the machine offers "
+                                  "one): a fork bomb stops there")
+    writable: list[Path] = Field(default_factory=list, description="folders the child may "
+                                 "write besides its working folder and the temp folder "
+                                 "(where the filesystem is confined, i.e. with bubblewrap)")
 
 
 class SandboxError(Exception):
@@ -80,26 +114,120 @@ class ProcessResult:
     truncated: bool = False
 
 
+@dataclass(frozen=True)
+class Isolation:
+    """What confines sandboxed children on this machine (see the module docstring)."""
+
+    level: str  # "bwrap", "namespaces" or "rlimits"
+    filesystem: bool  # writes confined to the working folder, temp folder and `writable`
+    pid_namespace: bool  # the program sees only its own processes; they die with it
+    network_namespace: bool  # no network unless Limits.network
+    cgroup: bool  # pids cgroup: process cap and a kill that nothing escapes
+
+
+def _works(argv: list[str]) -> bool:
+    try:
+        return subprocess.run(argv, capture_output=True, timeout=10,
+                              stdin=subprocess.DEVNULL).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+_BWRAP_BASE = ("--die-with-parent", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
+               "--unshare-cgroup-try", "--cap-drop", "ALL", "--ro-bind", "/", "/",
+               "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/dev/shm")
+
+
 @cache
-def network_isolation() -> tuple[str, ...]:
-    """The command prefix that puts a child in a private network namespace, or () where
-    the machine offers none (then a warning is logged once)."""
-    unshare = shutil.which("unshare")
-    if unshare:
-        for flags in (("-n",), ("-rn",)):
-            try:
-                ok = subprocess.run([unshare, *flags, "true"], capture_output=True,
-                                    timeout=10).returncode == 0
-            except (OSError, subprocess.TimeoutExpired):
-                ok = False
-            if ok:
-                return (unshare, *flags)
-    log.warning(
-        "sandbox.no_network_namespace",
-        detail="unshare cannot create a network namespace here; children keep network "
-        "access (other limits still apply). Run as root or enable user namespaces.",
-    )
+def _bwrap() -> str | None:
+    path = shutil.which("bwrap")
+    if path and _works([path, *_BWRAP_BASE, "--unshare-net", "true"]):
+        return path
+    return None
+
+
+@cache
+def _unshare() -> tuple[str, ...]:
+    """The `unshare` prefix with a PID namespace (killed with its first process) and a
+    network namespace; () where none can be made."""
+    path = shutil.which("unshare")
+    if not path:
+        return ()
+    pid = ("--pid", "--fork", "--kill-child", "--mount-proc")
+    for flags in (("-n", *pid), ("-rn", *pid)):
+        if _works([path, *flags, "true"]):
+            return (path, *flags)
     return ()
+
+
+@cache
+def _network_only() -> tuple[str, ...]:
+    path = shutil.which("unshare")
+    for flags in (("-n",), ("-rn",)):
+        if path and _works([path, *flags, "true"]):
+            return (path, *flags)
+    return ()
+
+
+@cache
+def _cgroup_root() -> Path | None:
+    """A folder in which this process may make pids cgroups (v1 `pids` hierarchy, or v2
+    where the pids controller is delegated to our cgroup), or None."""
+    candidates = [Path("/sys/fs/cgroup/pids")]
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/self/cgroup").read_text().splitlines():
+            if line.startswith("0::"):
+                candidates.append(Path("/sys/fs/cgroup") / line[3:].lstrip("/"))
+    for base in candidates:
+        probe = base / f"visioncode-probe-{os.getpid()}"
+        try:
+            probe.mkdir()
+        except OSError:
+            continue
+        try:
+            (probe / "pids.max").write_text("64")
+            return base
+        except OSError:
+            continue
+        finally:
+            with contextlib.suppress(OSError):
+                probe.rmdir()
+    return None
+
+
+@cache
+def isolation() -> Isolation:
+    """Probe (once) and report the strongest confinement this machine offers; log a loud
+    warning when it is not the full `bwrap` level."""
+    cgroup = _cgroup_root() is not None
+    if _bwrap():
+        return Isolation("bwrap", True, True, True, cgroup)
+    if _unshare():
+        found = Isolation("namespaces", False, True, True, cgroup)
+        detail = ("bubblewrap (bwrap) is missing or cannot run here: sandboxed programs "
+                  "can write anywhere this user can and read credential files. Install "
+                  "bubblewrap (apt-get install bubblewrap) to confine the filesystem.")
+    else:
+        net = bool(_network_only())
+        found = Isolation("rlimits", False, False, net, cgroup)
+        detail = ("neither bubblewrap nor unshare can create namespaces here: sandboxed "
+                  "programs can write anywhere this user can, see other processes"
+                  + ("" if net else " and use the network")
+                  + "; only rlimits, process-group kills"
+                  + (" and a pids cgroup" if cgroup else "") + " apply. Install "
+                  "bubblewrap, run as root, or enable user namespaces.")
+    log.warning("sandbox.weak_isolation", level=found.level, detail=detail)
+    print(f"WARNING: visioncode sandbox: {detail}", file=sys.stderr)
+    return found
+
+
+def network_isolation() -> tuple[str, ...]:
+    """Non-empty when children get a private network namespace (kept for callers that
+    only ask about the network)."""
+    iso = isolation()
+    if not iso.network_namespace:
+        return ()
+    return ("bwrap",) if iso.level == "bwrap" else (_unshare() or _network_only())
 
 
 def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -109,9 +237,134 @@ def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def _preexec(limits: Limits) -> Callable[[], None]:
+@contextlib.contextmanager
+def writable_folders(*folders: Path) -> Iterator[None]:
+    """Let every child started inside the block (in this process and in processes it
+    starts) also write to `folders`: the runner wraps a run in it with the artifacts
+    folder, where warm workers write each sample's outputs."""
+    before = os.environ.get(WRITABLE_ENV)
+    paths = [str(Path(f).resolve()) for f in folders]
+    os.environ[WRITABLE_ENV] = os.pathsep.join([*paths, *([before] if before else [])])
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(WRITABLE_ENV, None)
+        else:
+            os.environ[WRITABLE_ENV] = before
+
+
+def _writable(cwd: Path, limits: Limits) -> list[Path]:
+    extra = [Path(p) for p in os.environ.get(WRITABLE_ENV, "").split(os.pathsep) if p]
+    folders = [cwd, Path(tempfile.gettempdir()), *limits.writable, *extra]
+    seen: list[Path] = []
+    for folder in folders:
+        folder = folder.resolve()
+        if folder.is_dir() and folder not in seen:
+            seen.append(folder)
+    return seen
+
+
+def _hidden() -> list[str]:
+    """bwrap arguments that hide credential files and folders under the home folder."""
+    args: list[str] = []
+    home = Path.home()
+    keys = os.environ.get("VISIONCODE_KEYS_FILE")
+    for path in [*(home / p for p in CREDENTIAL_PATHS), *([Path(keys)] if keys else [])]:
+        if path.is_dir():
+            args += ["--tmpfs", str(path)]
+        elif path.is_file():
+            args += ["--ro-bind", "/dev/null", str(path)]
+    return args
+
+
+def _argv(argv: list[str], limits: Limits, cwd: Path) -> list[str]:
+    iso = isolation()
+    if iso.level == "bwrap":
+        bwrap = _bwrap()
+        assert bwrap
+        args = [bwrap, *_BWRAP_BASE]
+        if not limits.network:
+            args.append("--unshare-net")
+        args += _hidden()
+        for folder in _writable(cwd, limits):
+            args += ["--bind", str(folder), str(folder)]
+        return [*args, "--chdir", str(cwd.resolve()), "--", *argv]
+    if iso.level == "namespaces":
+        prefix = list(_unshare())
+        if limits.network:  # keep the PID namespace, drop the network one
+            prefix = ["-r" if f == "-rn" else f for f in prefix if f != "-n"]
+        return [*prefix, *argv]
+    return [*(() if limits.network else _network_only()), *argv]
+
+
+class _Confinement:
+    """One child's pids cgroup and sandbox token: joined before exec, killed as a whole."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.token = uuid.uuid4().hex
+        self.cgroup: Path | None = None
+        root = _cgroup_root()
+        if root is not None:
+            path = root / "visioncode" / self.token
+            try:
+                path.mkdir(parents=True)
+                if limits.processes is not None:
+                    (path / "pids.max").write_text(str(limits.processes))
+                self.cgroup = path
+            except OSError as exc:
+                log.warning("sandbox.no_cgroup", path=str(path), error=str(exc))
+                with contextlib.suppress(OSError):
+                    path.rmdir()
+
+    def join(self) -> None:
+        """In the child, before exec: enter the cgroup (every descendant inherits it)."""
+        if self.cgroup is not None:
+            (self.cgroup / "cgroup.procs").write_text(str(os.getpid()))
+
+    def members(self) -> set[int]:
+        found: set[int] = set()
+        if self.cgroup is not None:
+            with contextlib.suppress(OSError):
+                found |= {int(x) for x in (self.cgroup / "cgroup.procs").read_text().split()}
+        needle = f"{TOKEN_ENV}={self.token}".encode()
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit() and int(entry.name) != os.getpid():
+                with contextlib.suppress(OSError):
+                    if needle in (entry / "environ").read_bytes():
+                        found.add(int(entry.name))
+        return found
+
+    def kill_all(self, keep: set[int] | None = None) -> None:
+        """SIGKILL every process of the child (but `keep`) until none is left."""
+        keep = keep or set()
+        for _ in range(200):
+            left = self.members() - keep
+            if not left:
+                return
+            for pid in left:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(pid, signal.SIGKILL)
+            time.sleep(0.005)
+        log.warning("sandbox.stragglers", pids=sorted(self.members() - keep))
+
+    def release(self) -> None:
+        self.kill_all()
+        if self.cgroup is not None:
+            for _ in range(100):  # the kernel removes killed tasks asynchronously
+                try:
+                    self.cgroup.rmdir()
+                    break
+                except OSError:
+                    time.sleep(0.01)
+            self.cgroup = None
+
+
+def _preexec(limits: Limits, confinement: _Confinement | None = None) -> Callable[[], None]:
     def apply() -> None:
         os.setsid()
+        if confinement is not None:
+            confinement.join()
         mb = 1024 * 1024
         if limits.memory_mb is not None:
             resource.setrlimit(resource.RLIMIT_AS, (limits.memory_mb * mb,) * 2)
@@ -126,9 +379,12 @@ def _preexec(limits: Limits) -> Callable[[], None]:
     return apply
 
 
-def _argv(argv: list[str], limits: Limits) -> list[str]:
-    prefix = () if limits.network else network_isolation()
-    return [*prefix, *argv]
+def _returncode(code: int | None) -> int | None:
+    """bwrap reports a child killed by signal N as 128+N; report it as -N, as a child
+    run without it would be, so executors see the same codes at every level."""
+    if code is not None and code > 128 and isolation().level == "bwrap" and code - 128 < 65:
+        return -(code - 128)
+    return code
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
@@ -180,13 +436,21 @@ def run_limited(
     stdin: bytes | None = None,
     env: dict[str, str] | None = None,
 ) -> ProcessResult:
-    """Run one command under `limits`; kill its whole process group on timeout."""
+    """Run one command under `limits`; on exit or timeout kill everything it started
+    (its process group, and its cgroup or PID namespace, so daemons it left die too)."""
     start = time.perf_counter()
-    proc = subprocess.Popen(
-        _argv(argv, limits), cwd=cwd, env=child_env(env),
-        stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=_preexec(limits),
-    )
+    confinement = _Confinement(limits)
+    try:
+        proc = subprocess.Popen(
+            _argv(argv, limits, cwd), cwd=cwd,
+            env=child_env({**(env or {}), TOKEN_ENV: confinement.token}),
+            stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            preexec_fn=_preexec(limits, confinement),
+        )
+    except BaseException:
+        confinement.release()
+        raise
     out = _CappedReader(proc.stdout, limits.output_bytes)
     err = _CappedReader(proc.stderr, limits.output_bytes, tail=True)
     if stdin is not None and proc.stdin:
@@ -200,12 +464,14 @@ def run_limited(
         proc.wait(timeout=limits.wall_time_s)
     except subprocess.TimeoutExpired:
         timed_out = True
-    # The group may hold background children that outlive the main process: kill it all.
+    # The job may have left background children, in its group or escaped from it (setsid,
+    # double fork): kill the group, then everything in its cgroup or carrying its token.
     _kill_group(proc)
+    confinement.release()
     out.join(2)
     err.join(2)
     return ProcessResult(
-        returncode=None if timed_out else proc.returncode,
+        returncode=None if timed_out else _returncode(proc.returncode),
         stdout=out.text(), stderr=err.text(), timed_out=timed_out,
         duration_s=time.perf_counter() - start,
         truncated=out.total > limits.output_bytes or err.total > limits.output_bytes,
@@ -231,6 +497,7 @@ class Worker:
         self.python = python or sys.executable
         self.proc: subprocess.Popen[bytes] | None = None
         self._stderr: _CappedReader | None = None
+        self._confinement: _Confinement | None = None
         self.started = 0
 
     @property
@@ -238,11 +505,18 @@ class Worker:
         return self.proc is not None and self.proc.poll() is None
 
     def _start(self) -> None:
-        self.proc = subprocess.Popen(
-            _argv([self.python, "-m", self.module], self.limits), cwd=self.cwd,
-            env=child_env(self.env), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, preexec_fn=_preexec(self.limits),
-        )
+        self._confinement = _Confinement(self.limits)
+        try:
+            self.proc = subprocess.Popen(
+                _argv([self.python, "-m", self.module], self.limits, self.cwd), cwd=self.cwd,
+                env=child_env({**(self.env or {}), TOKEN_ENV: self._confinement.token}),
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                preexec_fn=_preexec(self.limits, self._confinement),
+            )
+        except BaseException:
+            self._confinement.release()
+            self._confinement = None
+            raise
         self._stderr = _CappedReader(self.proc.stderr, 64 * 1024, tail=True)
         self.started += 1
         try:
@@ -263,6 +537,8 @@ class Worker:
         if self.proc is not None:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.proc.pid, signal.SIGKILL)
+        if self._confinement is not None:
+            self._confinement.kill_all()
 
     def call(self, request: dict[str, Any], timeout: float | None = None) -> dict[str, Any]:
         """Send one request and wait for its answer, at most `timeout` seconds
@@ -305,7 +581,7 @@ class Worker:
     def _died(self) -> SandboxError:
         assert self.proc
         self.proc.wait()
-        code = self.proc.returncode
+        code = _returncode(self.proc.returncode)
         tail = self._stderr.text()[-2000:] if self._stderr else ""
         self.close()
         out_of_memory = ("MemoryError" in tail or "memory allocation of" in tail
@@ -314,12 +590,16 @@ class Worker:
         return SandboxError(reason, f"worker exited with code {code}: {tail.strip()}")
 
     def close(self) -> None:
+        """Stop the child and everything it started (group, cgroup, PID namespace)."""
         if self.proc is not None:
             _kill_group(self.proc)
             for stream in (self.proc.stdin, self.proc.stdout):
                 if stream:
                     stream.close()
             self.proc = None
+        if self._confinement is not None:
+            self._confinement.release()
+            self._confinement = None
 
 
 def serve(handler: Callable[[dict[str, Any]], dict[str, Any]]) -> None:

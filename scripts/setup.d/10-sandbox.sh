@@ -1,0 +1,5 @@
+# The sandbox's strongest level: bubblewrap (bwrap) confines every sandboxed program to a
+# read-only filesystem with private PID, IPC and network namespaces (see docs/security.md;
+# `visioncode.sandbox.isolation()` reports the level in force). util-linux provides
+# `unshare`, the fallback. Sourced by scripts/setup with apt_install and PIP.
+apt_install bubblewrap util-linux
