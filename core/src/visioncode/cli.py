@@ -18,7 +18,9 @@ from . import cache_cli, compare, registry, schema
 from .config import LoadedConfig, load_config
 from .errors import VisioncodeError
 from .progress import RunProgress
+from .report import command as report_command
 from .runner import Runner, default_run_dir, latest_run_dir
+from .scaffold import new_plugin
 from .summary import RunSummary
 
 err = Console(stderr=True)
@@ -198,7 +200,9 @@ def render(file: Path, renderer: str, executor: str | None, width: int, height: 
 
 main.add_command(cache_cli.cache)
 main.add_command(compare.compare)
+main.add_command(report_command.report)
 main.add_command(schema.schema_cmd)
+main.add_command(new_plugin)
 
 
 def run_main() -> None:
