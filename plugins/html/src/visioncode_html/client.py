@@ -90,15 +90,30 @@ class BrowserClient:
         if self._shared is None:
             raise RuntimeError("browser client is closed")
         timeout = float(request.get("timeout_s", self.limits.timeout_s))
-        request = {"timeout_s": timeout, "memory_mb": self.limits.memory_mb, **request}
-        with self._shared.lock:
-            try:
-                answer = self.worker.call(request, timeout=timeout + PARENT_MARGIN_S)
-            except SandboxError as exc:
-                status = "timeout" if exc.reason == "timeout" else (
-                    "memory" if exc.reason == "memory" else "crashed")
-                return {"ok": True, "status": status, "steps": [], "replaced": True,
-                        "reason": f"the browser worker {exc.reason}: {exc}"[:2000]}
+        target = Path(request["out_dir"])
+        # The worker writes into its own folder (the one place a confined sandbox surely
+        # lets it write); the files are moved to `out_dir` here.
+        job_dir = Path(tempfile.mkdtemp(prefix="job-", dir=self._shared.folder))
+        request = {"timeout_s": timeout, "memory_mb": self.limits.memory_mb, **request,
+                   "out_dir": str(job_dir)}
+        try:
+            with self._shared.lock:
+                try:
+                    answer = self.worker.call(request, timeout=timeout + PARENT_MARGIN_S)
+                except SandboxError as exc:
+                    status = "timeout" if exc.reason == "timeout" else (
+                        "memory" if exc.reason == "memory" else "crashed")
+                    return {"ok": True, "status": status, "steps": [], "replaced": True,
+                            "reason": f"the browser worker {exc.reason}: {exc}"[:2000]}
+            target.mkdir(parents=True, exist_ok=True)
+            for step in answer.get("steps", []):
+                for key in ("screenshot", "dom"):
+                    if step.get(key):
+                        dest = target / Path(step[key]).name
+                        shutil.move(step[key], dest)
+                        step[key] = str(dest)
+        finally:
+            shutil.rmtree(job_dir, ignore_errors=True)
         if not answer.get("ok"):
             return {"ok": True, "status": "error", "steps": [],
                     "reason": f"browser worker failed ({answer.get('kind')}): "
