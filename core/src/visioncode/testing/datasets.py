@@ -104,3 +104,17 @@ def pixel_colours(image: Path, points: Sequence[tuple[int, int]]) -> list[tuple[
     with Image.open(image) as img:
         rgba = img.convert("RGBA")
         return [tuple(rgba.getpixel(p)) for p in points]  # type: ignore[arg-type]
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """`python -m visioncode.testing.datasets DEST [N]`: write a tiny dataset to DEST."""
+    import sys
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not 1 <= len(args) <= 2:
+        sys.exit("usage: python -m visioncode.testing.datasets DEST [N]")
+    print(tiny_dataset(Path(args[0]), int(args[1]) if len(args) > 1 else 3))
+
+
+if __name__ == "__main__":
+    main()
