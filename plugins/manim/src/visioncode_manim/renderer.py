@@ -77,6 +77,9 @@ class ManimRendererOptions(ComponentOptions):
     keyframe_rate: float = Field(0.0, ge=0.0, le=30.0, description="extra keyframes per "
                                  "second of video (0: only first frame and animation "
                                  "boundaries)")
+    env: dict[str, str] = Field(default_factory=dict, description="extra environment "
+                                "variables of the workers (e.g. PATH, to choose the LaTeX "
+                                "installation)")
     startup_timeout_s: float = Field(180.0, gt=0, description="allowance for a worker to "
                                      "import Manim and start")
 
@@ -128,7 +131,7 @@ class ManimRenderer(Renderer):
                 for _ in range(o.workers):
                     scratch = Path(tempfile.mkdtemp(prefix="visioncode-manim-"))
                     os.chmod(scratch, 0o755)
-                    env = {SCRATCH_ENV: str(scratch)}
+                    env = {**o.env, SCRATCH_ENV: str(scratch)}
                     worker = Worker(WORKER_MODULE, worker_limits, cwd=scratch, env=env,
                                     startup_timeout_s=o.startup_timeout_s)
                     self._workers.append(worker)

@@ -39,6 +39,8 @@ def describe_error(exc: BaseException, program_file: str) -> dict[str, Any]:
         line = exc.lineno
     kind = type(exc).__name__
     message = str(exc)
+    if isinstance(exc, MemoryError):
+        message = message or "the scene ran out of memory (over the renderer's memory_mb)"
     missing = getattr(exc, "filename", None)
     if isinstance(exc, FileNotFoundError) and isinstance(missing, str | bytes) and \
             Path(str(missing)).name in ("latex", "dvisvgm", "xelatex", "pdflatex", "lualatex"):
