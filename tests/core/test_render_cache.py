@@ -10,6 +10,7 @@ import stat
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from visioncode.cli import main
@@ -56,6 +57,7 @@ def counted_model(tmp_path: Path, dataset: Path) -> str:
             f'cache = true }}')
 
 
+@pytest.mark.slow
 def test_second_run_renders_nothing_and_records_match(small_config: Path,
                                                       tmp_path: Path) -> None:
     first = Runner(load_config(small_config), tmp_path / "a").run(console="quiet")
@@ -75,6 +77,7 @@ def test_second_run_renders_nothing_and_records_match(small_config: Path,
     assert "render cache: 4 of 4" in (tmp_path / "b" / "summary.md").read_text()
 
 
+@pytest.mark.slow
 def test_warm_rerun_makes_zero_renders_and_zero_model_calls(tmp_path: Path) -> None:
     dataset = write_dataset(tmp_path / "data", n=3)
     cfg = tmp_path / "pipeline.toml"
@@ -93,6 +96,7 @@ def test_warm_rerun_makes_zero_renders_and_zero_model_calls(tmp_path: Path) -> N
     assert warm.ok == 3 and [m.metric for m in warm.metrics] == ["mse", "render-success"]
 
 
+@pytest.mark.slow
 def test_switch_off_renders_every_time(small_config: Path, tmp_path: Path) -> None:
     Runner(load_config(small_config), tmp_path / "a").run(console="quiet")
     loaded = load_config(small_config, {"run.render_cache": False})
@@ -118,6 +122,7 @@ def test_key_changes_with_program_spec_and_renderer(tmp_path: Path) -> None:
     assert render_key({**ident, "version": "2"}, ex, RenderSpec()) != base
 
 
+@pytest.mark.slow
 def test_resvg_does_not_reuse_cairosvg_renders(small_config: Path, tmp_path: Path) -> None:
     Runner(load_config(small_config), tmp_path / "a").run(console="quiet")
     Runner(load_config(small_config, {"renderer.use": "resvg"}), tmp_path / "b").run(
@@ -125,6 +130,7 @@ def test_resvg_does_not_reuse_cairosvg_renders(small_config: Path, tmp_path: Pat
     assert [m["hit"] for m in cache_meta(tmp_path / "b")] == [False] * 4
 
 
+@pytest.mark.slow
 def test_cache_cli_shows_and_clears_renders(small_config: Path, tmp_path: Path) -> None:
     Runner(load_config(small_config), tmp_path / "a").run(console="quiet")
     assert RenderStore().stats().entries == 4
@@ -134,4 +140,15 @@ def test_cache_cli_shows_and_clears_renders(small_config: Path, tmp_path: Path) 
     assert json.loads(shown.output)["entries"] == 4
     cleared = cli.invoke(main, ["cache", "clear", "--renders"])
     assert cleared.exit_code == 0 and "removed 4 renders" in cleared.output
+    assert RenderStore().stats().entries == 0
+
+
+@pytest.mark.slow
+def test_environment_switch_turns_it_off(small_config: Path, tmp_path: Path,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VISIONCODE_RENDER_CACHE", "0")
+    Runner(load_config(small_config), tmp_path / "a").run(console="quiet")
+    Runner(load_config(small_config), tmp_path / "b").run(console="quiet")
+    for r in RunStore(tmp_path / "b").load():
+        assert "render_cache" not in r.rounds[0].rendering.metadata  # type: ignore[union-attr]
     assert RenderStore().stats().entries == 0

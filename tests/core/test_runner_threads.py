@@ -23,6 +23,7 @@ def run(cfg: Path, out: Path, **overrides: object) -> None:
     Runner(load_config(cfg, overrides), out).run(console="quiet")
 
 
+@pytest.mark.slow
 def test_threads_in_process_give_the_same_records(small_config: Path, tmp_path: Path) -> None:
     run(small_config, tmp_path / "serial")
     run(small_config, tmp_path / "threads", **{"run.samples_per_worker": 3})

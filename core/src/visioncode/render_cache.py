@@ -12,7 +12,9 @@ Entries live in `$VISIONCODE_CACHE_DIR/renders/<k[:2]>/<k>/` (see `default_cache
 the files of the rendering and `rendering.json` with paths relative to the entry. An entry
 is written to a temporary folder and renamed into place, so worker processes (and runs)
 sharing the cache never read half an entry. Timeouts are not stored (the next attempt may
-finish); `ok` and `error` renders are. `run.render_cache = false` turns the cache off;
+finish); `ok` and `error` renders are. `run.render_cache = false` turns the cache off
+(and `VISIONCODE_RENDER_CACHE=0` in the environment, for every pipeline of a process
+tree: benchmarks that measure rendering set it);
 `visioncode cache renders` and `visioncode cache clear --renders` look into and empty it.
 """
 
@@ -47,6 +49,12 @@ KEY_VERSION = 1
 ENTRY = "rendering.json"
 #: Key under which a rendering's metadata says whether it came from the cache.
 META_KEY = "render_cache"
+#: `0` turns the render cache off for every pipeline that inherits the environment.
+RENDER_CACHE_ENV = "VISIONCODE_RENDER_CACHE"
+
+
+def disabled_by_env() -> bool:
+    return os.environ.get(RENDER_CACHE_ENV, "").strip().lower() in {"0", "false", "no", "off"}
 
 
 def default_render_cache_dir() -> Path:
@@ -205,6 +213,7 @@ class RenderCache:
         self.misses = 0
         self._lock = threading.Lock()
         self._local = threading.local()
+        self.enabled = not disabled_by_env()
 
     @hookimpl(wrapper=True)
     def visioncode_render(self, execution: Execution, spec: RenderSpec,
@@ -213,6 +222,8 @@ class RenderCache:
         wrapper change a result but not skip the call it wraps, so a hit is handed to
         `serve_hit` (a `tryfirst` implementation, which ends the firstresult call before
         the renderer is reached)."""
+        if not self.enabled:
+            return (yield)
         workdir = Path(workdir)
         key: str | None = None
         hit: Rendering | None = None
