@@ -33,7 +33,7 @@ def throwaway(tmp_path_factory: pytest.TempPathFactory) -> Path:
     src = root / "src"
     (src / "vc_throwaway").mkdir(parents=True)
     files = doc_files()
-    assert set(files) == {"pyproject.toml", "vc_throwaway/flat.py"}
+    assert set(files) == {"pyproject.toml", "vc_throwaway/flat.py", "tests/test_mean_red.py"}
     assert "broken" not in files["pyproject.toml"]
     # Beside the guide's components, one that cannot be imported.
     flat = 'flat = "vc_throwaway.flat:FlatRenderer"\n'
@@ -41,6 +41,7 @@ def throwaway(tmp_path_factory: pytest.TempPathFactory) -> Path:
         flat, flat + 'broken = "vc_throwaway.broken:BrokenRenderer"\n')
     files["vc_throwaway/broken.py"] = BROKEN
     files["vc_throwaway/__init__.py"] = ""
+    (src / "tests").mkdir()
     for name, text in files.items():
         (src / name).write_text(text)
     target = root / "site"
@@ -143,3 +144,17 @@ def test_render_command_uses_a_named_renderer(throwaway: Path, tmp_path: Path) -
         assert img.size == (40, 20)
         expected = (255, 0, 0) if renderer == "flat" else (0, 0, 255)
         assert img.getpixel((20, 2)) == expected
+
+
+def test_guide_test_file_passes_against_the_installed_plugin(throwaway: Path) -> None:
+    """The guide's test module (a `visioncode.testing` contract suite) passes against the
+    installed package."""
+    tests = throwaway.parent / "src" / "tests"
+    res = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-rA", "-p", "no:cacheprovider", str(tests)],
+        capture_output=True, text=True, timeout=300, cwd=tests,
+        env={**os.environ, "PYTHONPATH": str(throwaway)})
+    assert res.returncode == 0, res.stdout[-3000:]
+    assert "PASSED test_mean_red.py::TestMeanRed::test_failed_render_follows_the_failure_policy" \
+        in res.stdout
+    assert "PASSED test_mean_red.py::test_a_red_render_is_all_red" in res.stdout
