@@ -16,6 +16,7 @@ from visioncode.testing import (
     ModelContract,
     RendererContract,
     ScriptedModel,
+    VisualPrompterContract,
 )
 
 SVG = ("<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 10 10'>"
@@ -200,3 +201,8 @@ def test_contracts_catch_broken_components(tmp_path: Path) -> None:
     passed = {"TestSloppy::test_registers_with_the_plugin_manager",
               "TestRaising::test_runs_a_good_program"}
     assert not passed & failed
+
+
+class TestAnchorGrid(VisualPrompterContract):
+    component = registry.load("visual_prompter", "anchor-grid")  # type: ignore[assignment]
+    name = "anchor-grid"

@@ -10,6 +10,7 @@ import pydantic
 import pytest
 
 from ...components import BASES, Component, ComponentContext, _default_name
+from ...hookspecs import HOOKS
 from ...plugin_manager import VisioncodePluginManager
 
 
@@ -35,6 +36,15 @@ class ComponentContract:
         if tmp_path is not None:
             context.base_dir = tmp_path
         return self.component(options, context)
+
+    def call(self, component: Component, method: str, **kwargs: Any) -> Any:
+        """Call `method` the way a pipeline does: through the plugin manager's hook, so
+        the signature check and the hook's dispatch are part of every contract check."""
+        hook = next(h for h, (kind, m) in HOOKS.items() if kind == self.kind and m == method)
+        pm = VisioncodePluginManager()
+        pm.register_component(component, self.kind)
+        result = getattr(pm.hook, hook)(**kwargs)
+        return result[0] if isinstance(result, list) else result  # metrics are 1:N
 
     @pytest.fixture
     def subject(self, tmp_path: Path) -> Iterator[Any]:

@@ -36,21 +36,22 @@ class ExecutorContract(ComponentContract):
     no_time_limit_reason: ClassVar[str] = ""
 
     def execute(self, executor: object, program: str, workdir: Path) -> Execution:
-        result = executor.execute(program, workdir)  # type: ignore[attr-defined]
+        result = self.call(executor, "execute", program=program,  # type: ignore[arg-type]
+                           workdir=workdir)
         assert isinstance(result, Execution), f"execute returned {type(result).__name__}"
         return result
 
     def test_extracts_the_program_from_fenced_text(self, subject: object) -> None:
         text = (f"Here is the program you asked for.\n\n```{self.fence}\n{self.program}\n```"
                 "\n\nIt should render nicely. Thanks!")
-        extraction = subject.extract(text)  # type: ignore[attr-defined]
+        extraction = self.call(subject, "extract", text=text)  # type: ignore[arg-type]
         assert isinstance(extraction, Extraction)
         assert extraction.ok and extraction.program, extraction
         assert "render nicely" not in extraction.program
         assert "Here is the program" not in extraction.program
 
     def test_extract_without_a_program_says_so(self, subject: object) -> None:
-        extraction = subject.extract("")  # type: ignore[attr-defined]
+        extraction = self.call(subject, "extract", text="")  # type: ignore[arg-type]
         assert isinstance(extraction, Extraction)
         assert not extraction.ok
 

@@ -30,7 +30,7 @@ class MetricContract(ComponentContract):
 
     def score(self, metric: object, sample: Sample, rendering: Rendering | None) -> Score:
         result = round_of(rendering, program=self.program)
-        score = metric.score(sample, result)  # type: ignore[attr-defined]
+        score = self.call(metric, "score", sample=sample, result=result)  # type: ignore[arg-type]
         assert isinstance(score, Score), f"score returned {type(score).__name__}"
         return score
 

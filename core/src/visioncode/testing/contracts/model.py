@@ -33,7 +33,7 @@ class ModelContract(ComponentContract):
             purpose="generate", sample_id="0-circle", round=0)
 
     def generate(self, model: object, request: ModelRequest) -> Completion:
-        result = model.generate(request)  # type: ignore[attr-defined]
+        result = self.call(model, "generate", request=request)  # type: ignore[arg-type]
         assert isinstance(result, Completion), f"generate returned {type(result).__name__}"
         return result
 

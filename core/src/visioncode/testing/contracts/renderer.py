@@ -52,7 +52,8 @@ class RendererContract(ComponentContract):
 
     def render(self, renderer: object, execution: Execution, spec: RenderSpec,
                workdir: Path) -> Rendering:
-        result = renderer.render(execution, spec, workdir)  # type: ignore[attr-defined]
+        result = self.call(renderer, "render", execution=execution, spec=spec,  # type: ignore[arg-type]
+                           workdir=workdir)
         assert isinstance(result, Rendering), f"render returned {type(result).__name__}"
         return result
 

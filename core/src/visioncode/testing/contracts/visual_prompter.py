@@ -38,7 +38,8 @@ class VisualPrompterContract(ComponentContract):
                 rendering = self.rendering(tmp_path, size, transparent)
                 assert rendering.image is not None
                 before = hashlib.sha256(rendering.image.read_bytes()).hexdigest()
-                prompted = subject.prompt(rendering, work)  # type: ignore[attr-defined]
+                prompted = self.call(subject, "prompt", rendering=rendering,  # type: ignore[arg-type]
+                                     workdir=work)
                 assert isinstance(prompted, PromptedImage)
                 assert prompted.image.is_file()
                 assert prompted.image.resolve().is_relative_to(work.resolve())
@@ -50,7 +51,8 @@ class VisualPrompterContract(ComponentContract):
                     assert diff.getbbox() is not None, "nothing was drawn"
 
     def test_legend_and_marks(self, subject: object, tmp_path: Path) -> None:
-        prompted = subject.prompt(  # type: ignore[attr-defined]
-            self.rendering(tmp_path, self.sizes[0], False), tmp_path)
+        prompted = self.call(subject, "prompt",  # type: ignore[arg-type]
+                             rendering=self.rendering(tmp_path, self.sizes[0], False),
+                             workdir=tmp_path)
         assert prompted.legend.strip(), "the legend is what the critic cites: not empty"
         json.dumps(prompted.marks)  # marks are recorded: plain JSON
