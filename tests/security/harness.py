@@ -25,8 +25,8 @@ from visioncode.records import SampleRecord
 from visioncode.runner import Runner
 from visioncode.store import RunStore
 
-__all__ = ["Canary", "Listener", "outside_temp", "processes_matching", "run_battery",
-           "wait_gone"]
+__all__ = ["Canary", "Listener", "outside_temp", "processes_matching", "processes_with_env",
+           "run_battery", "wait_gone", "wait_gone_env"]
 
 
 class Listener:
@@ -138,6 +138,47 @@ def wait_gone(marker: str, timeout_s: float = 5) -> list[int]:
     while (left := processes_matching(marker)) and time.monotonic() < deadline:
         time.sleep(0.05)
     return left
+
+
+def processes_with_env(name: str, value: str) -> list[int]:
+    """Pids of live processes (zombies excluded, this one too) whose environment holds
+    `name=value`. Set a unique variable before a run (monkeypatch.setenv): every worker,
+    sandboxed child and daemon of that run inherits it unless it clears its environment,
+    so this finds what a run left behind even when other runs share the machine."""
+    needle = f"{name}={value}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if state != "Z" and needle in environ.split(b"\x00"):
+            found.append(int(entry.name))
+    return sorted(found)
+
+
+def wait_gone_env(name: str, value: str, timeout_s: float = 10,
+                  ignore: str | None = None) -> list[int]:
+    """Wait up to `timeout_s` for every process with `name=value` in its environment to
+    exit (but those whose command line contains `ignore`); return those still alive."""
+    def alive() -> list[int]:
+        return [p for p in processes_with_env(name, value)
+                if ignore is None or ignore.encode() not in _cmdline(p)]
+
+    deadline = time.monotonic() + timeout_s
+    while (left := alive()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return left
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\x00", b" ")
+    except OSError:
+        return b""
 
 
 def outside_temp() -> Path:
