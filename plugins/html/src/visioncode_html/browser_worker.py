@@ -89,6 +89,14 @@ class JobLog:
         if len(bucket) < MAX_RECORDED:
             bucket.append(item)
 
+    def block(self, url: str, kind: str) -> None:
+        """Count a blocked attempt; list each (URL, kind) once (a page re-requests a
+        failed image at every repaint)."""
+        self.blocked_count += 1
+        entry = {"url": url[:MAX_TEXT], "type": kind}
+        if entry not in self.blocked:
+            self.add(self.blocked, entry)
+
     def on_console(self, msg: ConsoleMessage) -> None:
         text = msg.text[:MAX_TEXT]
         # Chromium refuses file:// (and other local schemes) from the page's http origin
@@ -96,8 +104,7 @@ class JobLog:
         # is the record.
         local = _LOCAL.search(text)
         if local:
-            self.blocked_count += 1
-            self.add(self.blocked, {"url": local.group(1)[:MAX_TEXT], "type": "local file"})
+            self.block(local.group(1), "local file")
         if len(self.console) >= MAX_RECORDED or self.console_bytes > MAX_CONSOLE_BYTES:
             self.console_dropped += 1
             return
@@ -193,14 +200,12 @@ def _new_context(browser: Browser, req: dict[str, Any], log: JobLog,
             route.fulfill(status=200, body=html,
                           headers={"content-type": "text/html; charset=utf-8"})
             return
-        log.blocked_count += 1
-        log.add(log.blocked, {"url": request.url[:MAX_TEXT], "type": request.resource_type})
+        log.block(request.url, request.resource_type)
         route.abort("blockedbyclient")
 
     def websocket(ws: WebSocketRoute) -> None:
         # Never connect_to_server(): the socket is answered here and closed.
-        log.blocked_count += 1
-        log.add(log.blocked, {"url": ws.url[:MAX_TEXT], "type": "websocket"})
+        log.block(ws.url, "websocket")
         ws.close(code=1008, reason="network is blocked")
 
     ctx.route("**/*", route)

@@ -166,8 +166,10 @@ def _activity_notes(answer: dict[str, Any]) -> list[str]:
     """What the page tried that was blocked or neutralised, in words."""
     notes = []
     if answer.get("blocked_count"):
-        kinds = sorted({b["type"] for b in answer.get("blocked", [])})
-        notes.append(f"blocked {answer['blocked_count']} network request(s) ({', '.join(kinds)})")
+        blocked = answer.get("blocked", [])
+        kinds = ", ".join(sorted({b["type"] for b in blocked}))
+        notes.append(f"blocked {len(blocked)} URL(s) ({kinds}) in "
+                     f"{answer['blocked_count']} attempt(s)")
     if answer.get("dialogs"):
         notes.append(f"dismissed {len(answer['dialogs'])} dialog(s) "
                      f"({', '.join(sorted({d['type'] for d in answer['dialogs']}))})")
