@@ -14,6 +14,7 @@ truncated record is ever read back, and its sample simply runs again on resume.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 from pathlib import Path
@@ -23,6 +24,12 @@ from .errors import RunDirError
 from .records import RunManifest, SampleRecord
 
 RECORDS = "records.jsonl"
+_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
+def _disk_full_error(text: str) -> bool:
+    """Whether a component's failure (a traceback) was the disk filling up."""
+    return any(f"[Errno {code}]" in text for code in _FULL)
 
 
 class RunStore:
@@ -60,17 +67,36 @@ class RunStore:
 
     def append(self, record: SampleRecord) -> None:
         """Append one record as one write of one line, then fsync: after a crash the file
-        holds whole records plus at most one partial line, which `load` discards."""
+        holds whole records plus at most one partial line, which `load` discards.
+
+        A full disk stops the run with a RunDirError that says so (the records written so
+        far stay valid and `--resume` continues); a sample whose component failed only
+        because the disk was full is not recorded, so it runs again on resume instead of
+        being kept as an error."""
+        if record.status == "error" and _disk_full_error(record.error or ""):
+            raise self._disk_full(f"sample {record.sample_id} could not write its outputs")
         data = _relativize(record.model_dump(mode="json"), str(self.dir) + os.sep)
         line = (json.dumps(data, separators=(",", ":")) + "\n").encode()
-        fd = os.open(self.records_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
-            written = os.write(fd, line)
-            while written < len(line):  # short writes are rare but legal
-                written += os.write(fd, line[written:])
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+            fd = os.open(self.records_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                written = os.write(fd, line)
+                while written < len(line):  # short writes are rare but legal
+                    written += os.write(fd, line[written:])
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            if exc.errno in _FULL:
+                raise self._disk_full(f"the record of sample {record.sample_id} could not "
+                                      "be written") from None
+            raise
+
+    def _disk_full(self, what: str) -> RunDirError:
+        return RunDirError(
+            f"{self.dir}: {os.strerror(errno.ENOSPC)} (or quota exceeded): {what}. "
+            "Every record written before is intact; free some space, then continue this "
+            "run with --resume (finished samples are not run again).")
 
     def load(self, repair: bool = False) -> list[SampleRecord]:
         """Every whole record. With `repair`, a partial last line is cut off the file."""
