@@ -152,7 +152,7 @@ def render_hooks() -> str:
         doc = inspect.cleandoc(spec.__doc__ or "")
         lines += ["", f"## `{hook}`", "",
                   f"Kind `{kind}`: implemented by `{BASES[kind].__name__}.{method}`.", "",
-                  "```python", f"def {hook}{signature}", "```", "", doc]
+                  "```python", f"def {hook}{signature}: ...", "```", "", doc]
     return "\n".join(lines) + "\n"
 
 
