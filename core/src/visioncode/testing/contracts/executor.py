@@ -34,6 +34,8 @@ class ExecutorContract(ComponentContract):
     #: The limit `time_limit_options` sets, in seconds.
     time_limit_s: ClassVar[float] = 2.0
     no_time_limit_reason: ClassVar[str] = ""
+    #: Inputs that must not raise; narrow it for an executor whose every run is costly.
+    garbage: ClassVar[tuple[str, ...]] = GARBAGE
 
     def execute(self, executor: object, program: str, workdir: Path) -> Execution:
         result = self.call(executor, "execute", program=program,  # type: ignore[arg-type]
@@ -78,7 +80,7 @@ class ExecutorContract(ComponentContract):
                 f"{program[:60]!r}: a failed Execution must carry a ProgramError")
 
     def test_never_raises_on_garbage(self, subject: object, tmp_path: Path) -> None:
-        for i, program in enumerate(GARBAGE):
+        for i, program in enumerate(self.garbage):
             work = tmp_path / f"g{i}"
             work.mkdir()
             execution = self.execute(subject, program, work)
