@@ -86,13 +86,14 @@ def test_chromium_renderer_and_set_of_marks(executor: HtmlExecutor,
     assert "done" in texts  # the action was replayed before the screenshot
     assert texts["Title"]["color"] == [200, 0, 0]
     interactive = r.metadata["interactive"]
-    assert [e["selector"] for e in interactive] == ["#go", "html > body:nth-of-type(1) > a:nth-of-type(1)"]
+    assert [e["selector"] for e in interactive] == [
+        "#go", "html > body:nth-of-type(1) > a:nth-of-type(1)"]
     prompted = SetOfMarks(SetOfMarks.Options(grid=4)).prompt(r, tmp_path)
     assert "[1] button 'Go' selector #go" in prompted.legend
     assert "Anchor grid: columns A-D" in prompted.legend
     assert [m["id"] for m in prompted.marks] == [1, 2] and prompted.marks[0]["cell"] == "A2"
     # the box of mark 1 is drawn in its colour (#e6194b) on the image
-    x, y, w, h = prompted.marks[0]["box"]
+    x, y, w, _ = prompted.marks[0]["box"]
     with Image.open(prompted.image) as im:
         assert im.getpixel((int(x) + w // 2, int(y))) == (0xE6, 0x19, 0x4B)
 

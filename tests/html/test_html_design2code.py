@@ -40,8 +40,9 @@ def test_color_is_ciede2000_similarity() -> None:
     assert color_similarity((10, 20, 30), (10, 20, 30)) == 1.0
     # black vs white: CIEDE2000 is 100, so the similarity is 0
     assert color_similarity((0, 0, 0), (255, 255, 255)) == pytest.approx(0.0, abs=1e-6)
-    red, dark_red = color_similarity((255, 0, 0), (200, 0, 0)), color_similarity((255, 0, 0), (0, 0, 255))
-    assert 0 < dark_red < red < 1
+    near = color_similarity((255, 0, 0), (200, 0, 0))  # red, darker red
+    far = color_similarity((255, 0, 0), (0, 0, 255))  # red, blue
+    assert 0 < far < near < 1
 
 
 def test_missing_and_extra_blocks_lower_block_match() -> None:
