@@ -245,7 +245,10 @@ def read_file(path: Path) -> dict[str, Any]:
     """Parse a TOML or YAML file into a dict, with the file named in any error."""
     if not path.is_file():
         raise ConfigError(str(path), [("(file)", "not found")])
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(str(path), [("(file)", f"not UTF-8 text: {exc}")]) from None
     try:
         if path.suffix in {".yaml", ".yml"}:
             data = yaml.safe_load(text) or {}
@@ -267,7 +270,11 @@ def load_config(
     path = Path(path)
     data = read_file(path)
     for dotted, value in (overrides or {}).items():
-        _set_dotted(data, dotted, value)
+        try:
+            _set_dotted(data, dotted, value)
+        except (AttributeError, TypeError):
+            raise ConfigError(str(path), [(dotted, "cannot be set: a part of this path is "
+                                           "a value, not a table")]) from None
     return validate(data, source=path)
 
 

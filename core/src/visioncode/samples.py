@@ -42,6 +42,13 @@ class Sample(BaseModel):
             raise ValueError("must not contain '/', '\\', NUL or be '.' or '..'")
         return v
 
+    @field_validator("image", "reference_image", "reference_program")
+    @classmethod
+    def _no_nul(cls, v: Path | None) -> Path | None:
+        if v is not None and "\x00" in str(v):
+            raise ValueError("a path must not contain NUL")
+        return v
+
     @property
     def target_image(self) -> Path | None:
         return self.reference_image or self.image
@@ -65,17 +72,24 @@ def load_manifest(path: Path) -> Iterator[Sample]:
         raise DatasetError(f"{path}: dataset manifest not found (set dataset.path)")
     seen: set[str] = set()
     root = path.parent
-    with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
+    with path.open("rb") as fh:
+        for lineno, data in enumerate(fh, 1):
+            where = f"{path}:{lineno}"
+            try:
+                line = data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise DatasetError(f"{where}: not UTF-8 text ({exc.reason} at byte "
+                                   f"{exc.start})") from None
             if not line.strip():
                 continue
-            where = f"{path}:{lineno}"
             try:
                 raw = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise DatasetError(f"{where}: not valid JSON ({exc.msg})") from None
+            except RecursionError:
+                raise DatasetError(f"{where}: not valid JSON (nested too deeply)") from None
             try:
-                sample = Sample.model_validate(raw).resolved(root)
+                sample = Sample.model_validate(raw)
             except ValidationError as exc:
                 err = exc.errors()[0]
                 field = ".".join(str(x) for x in err["loc"]) or "(record)"
@@ -85,6 +99,14 @@ def load_manifest(path: Path) -> Iterator[Sample]:
             seen.add(sample.id)
             for name in ("image", "reference_image", "reference_program"):
                 p = getattr(sample, name)
-                if p is not None and not p.is_file():
+                if p is None:
+                    continue
+                try:
+                    p = p if p.is_absolute() else (root / p).resolve()
+                    found = p.is_file()
+                except OSError as exc:  # a name too long, a loop of links...
+                    raise DatasetError(f"{where}: field {name}: cannot be read: "
+                                       f"{exc.strerror}") from None
+                if not found:
                     raise DatasetError(f"{where}: field {name}: file not found: {p}")
-            yield sample
+            yield sample.resolved(root)
