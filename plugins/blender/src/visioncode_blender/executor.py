@@ -64,7 +64,8 @@ class BlenderExecutor(CodeExecutor):
     ) -> None:
         super().__init__(options, context)
         base = [self.context.base_dir, Path.cwd(), Path(__file__).parent]
-        self.bpy = BpyWorker(self.options, base, "blender-executor")
+        self.bpy = BpyWorker(self.options, base, "blender-executor",
+                             self.context.cache_dir)
 
     def _simulate(self) -> dict[str, Any] | None:
         sim = self.options.simulate

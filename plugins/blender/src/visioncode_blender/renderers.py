@@ -66,7 +66,8 @@ class _BlenderRenderer(Renderer):
     ) -> None:
         super().__init__(options, context)
         base = [self.context.base_dir, Path.cwd(), Path(__file__).parent]
-        self.bpy = BpyWorker(self.options, base, f"blender-{self.engine}")
+        self.bpy = BpyWorker(self.options, base, f"blender-{self.engine}",
+                             self.context.cache_dir)
 
     def engine_options(self) -> dict[str, Any]:
         return {}

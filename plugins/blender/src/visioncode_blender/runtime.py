@@ -59,6 +59,11 @@ class BpyOptions(ComponentOptions):
         "the address-space limit: EEVEE on llvmpipe peaks near 3.5 GB of address space")
     startup_timeout_s: float = Field(
         180.0, gt=0, description="seconds allowed for the worker to import bpy and start")
+    shader_cache: Path | None = Field(
+        None, description="folder of compiled-shader caches (Mesa's and Blender's) kept "
+        "across workers, the one folder outside its scratch a worker may write: EEVEE and "
+        "Workbench compile hundreds of shaders on first use (minutes on llvmpipe). Default: "
+        "blender-shaders in the visioncode cache folder")
 
 
 def find_python(option: Path | None, base_dirs: list[Path]) -> Path:
@@ -111,8 +116,10 @@ class BpyWorker:
     `scratch/tmp` is Blender's temporary folder, `scratch/home` its HOME. Thread-safe:
     calls are serialised."""
 
-    def __init__(self, options: BpyOptions, base_dirs: list[Path], name: str) -> None:
+    def __init__(self, options: BpyOptions, base_dirs: list[Path], name: str,
+                 cache_dir: Path) -> None:
         self.options = options
+        self.shader_cache = (options.shader_cache or cache_dir / "blender-shaders").resolve()
         self.base_dirs = base_dirs
         self.name = name
         self._worker: Worker | None = None
@@ -135,8 +142,12 @@ class BpyWorker:
         scratch = runtime / "scratch"
         for sub in ("job", "tmp", "home"):
             (scratch / sub).mkdir(parents=True)
+        self.shader_cache.mkdir(parents=True, exist_ok=True)
         env = {"PYTHONPATH": str(BPY_SIDE), "VISIONCODE_BPY_SCRATCH": str(scratch),
                "TMPDIR": str(scratch / "tmp"), "HOME": str(scratch / "home"),
+               "VISIONCODE_BPY_CACHE": str(self.shader_cache),
+               "MESA_SHADER_CACHE_DIR": str(self.shader_cache / "mesa"),
+               "XDG_CACHE_HOME": str(self.shader_cache / "xdg"),
                "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1"}
         try:
             if self.options.blender_binary is not None:
@@ -149,7 +160,9 @@ class BpyWorker:
             shutil.rmtree(runtime, ignore_errors=True)
             raise
         self.runtime = runtime
-        worker = Worker(WORKER_MODULE, self.options.limits, cwd=scratch, env=env,
+        limits = self.options.limits.model_copy(
+            update={"writable": [*self.options.limits.writable, self.shader_cache]})
+        worker = Worker(WORKER_MODULE, limits, cwd=scratch, env=env,
                         python=str(python), startup_timeout_s=self.options.startup_timeout_s)
         self._release = weakref.finalize(self, _release, worker, runtime)
         return worker

@@ -54,6 +54,9 @@ def main() -> None:
     scratch = os.path.realpath(os.environ.get("VISIONCODE_BPY_SCRATCH") or os.getcwd())
     os.makedirs(os.path.join(scratch, "tmp"), exist_ok=True)
     os.makedirs(os.path.join(scratch, "job"), exist_ok=True)
+    # Compiled shaders, kept across workers (the one writable folder outside scratch).
+    cache = os.environ.get("VISIONCODE_BPY_CACHE")
+    writable = [scratch, *([os.path.realpath(cache)] if cache else [])]
     import numpy  # noqa: F401  (imports ctypes machinery before the guard is armed)
 
     in_blender = "bpy" in sys.modules
@@ -68,10 +71,10 @@ def main() -> None:
         spec = importlib.util.find_spec("bpy")
         if spec and spec.origin:
             read.append(os.path.dirname(os.path.realpath(spec.origin)))
-    audit = guard.AuditGuard(read, [scratch])
+    audit = guard.AuditGuard(read, writable)
     try:
         landlock = guard.apply_landlock([*read, *guard.SYSTEM_READ],
-                                         [scratch, *guard.SYSTEM_WRITE])
+                                         [*writable, *guard.SYSTEM_WRITE])
         landlock_error = None
     except OSError as exc:
         landlock, landlock_error = 0, str(exc)
