@@ -9,6 +9,8 @@ import re
 from pathlib import Path
 from typing import ClassVar
 
+import pytest
+
 from visioncode import Execution, ModelRequest, registry
 from visioncode.testing import (
     ExecutorContract,
@@ -175,6 +177,7 @@ class TestRaising(ExecutorContract):
 '''
 
 
+@pytest.mark.slow
 def test_contracts_catch_broken_components(tmp_path: Path) -> None:
     """The suites fail a renderer that ignores its RenderSpec and an executor that
     raises on bad programs, each on the check that names the fault."""

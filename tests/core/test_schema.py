@@ -22,8 +22,12 @@ EXAMPLES = sorted(ROOT.glob("examples/*/*.toml"))
 
 
 @pytest.fixture(scope="module")
-def validator() -> jsonschema.protocols.Validator:
-    schema = pipeline_schema()
+def schema() -> dict[str, Any]:
+    return pipeline_schema()
+
+
+@pytest.fixture(scope="module")
+def validator(schema: dict[str, Any]) -> jsonschema.protocols.Validator:
     jsonschema.Draft202012Validator.check_schema(schema)
     return jsonschema.Draft202012Validator(schema)
 
@@ -65,15 +69,15 @@ def test_typos_are_rejected(validator: jsonschema.protocols.Validator) -> None:
         use="cairosvg", options={"filter_speckle": 2})))
 
 
-def test_every_installed_component_is_in_the_schema() -> None:
+def test_every_installed_component_is_in_the_schema(schema: dict[str, Any]) -> None:
     from visioncode import registry
 
-    schema = pipeline_schema()
     for entry in registry.list_components():
         spec = schema["$defs"][f"{entry.kind}Spec"]
         assert entry.name in spec["properties"]["use"]["enum"]
 
 
+@pytest.mark.slow
 def test_schema_command_writes_the_schema(tmp_path: Path) -> None:
     out = tmp_path / "schema.json"
     res = subprocess.run([str(BIN / "visioncode"), "schema", "--output", str(out)],

@@ -8,6 +8,7 @@ the hookspecs.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import sys
 import typing
@@ -50,11 +51,16 @@ def _show(value: Any) -> str:
     return f"`{getattr(value, 'value', value)!r}`"
 
 
+@functools.cache
 def _comments(model: type) -> dict[str, str]:
     """`#:` comment lines written above each field in the class body (the Sphinx
     convention), for fields without a pydantic `description`."""
     out: dict[str, str] = {}
     for klass in reversed(model.__mro__):
+        # Only the option classes themselves: reading pydantic's or builtins' source
+        # (thousands of lines, no `#:` comments) is what would make this slow.
+        if klass.__module__.split(".")[0] in {"pydantic", "builtins", "typing"}:
+            continue
         try:
             source = inspect.getsource(klass)
         except (OSError, TypeError):
