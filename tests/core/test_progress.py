@@ -11,9 +11,12 @@ from click.testing import CliRunner
 from rich.console import Console
 
 from visioncode.cli import main
-from visioncode.progress import RunProgress
+from visioncode.config import load_config
+from visioncode.hookspecs import hookimpl
+from visioncode.progress import RunProgress, StageTracker
 from visioncode.records import RoundRecord, SampleRecord
 from visioncode.rendering import Rendering
+from visioncode.runner import Runner
 
 
 class Clock:
@@ -70,3 +73,29 @@ def test_cli_log_json_reports_progress(small_config: Path, tmp_path: Path) -> No
     events = [json.loads(line) for line in result.output.splitlines()
               if line.startswith("{") and "run.progress" in line]
     assert [e["done"] for e in events] == [1, 2] and events[-1]["ok"] == 2
+
+
+class Probe:
+    """Looks at the tracker from inside each render (the tracker wraps it)."""
+
+    def __init__(self, tracker: StageTracker) -> None:
+        self.tracker = tracker
+        self.seen: list[dict[str, int]] = []
+
+    @hookimpl(wrapper=True)
+    def visioncode_render(self):  # type: ignore[no-untyped-def]
+        self.seen.append(self.tracker.snapshot())
+        return (yield)
+
+
+def test_stage_tracker_counts_calls_in_flight(small_config: Path, tmp_path: Path) -> None:
+    tracker = StageTracker()
+    probe = Probe(tracker)
+    out = io.StringIO()
+    loaded = load_config(small_config, {"run.render_cache": False})
+    with RunProgress("json", stream=out, tracker=tracker) as progress:
+        Runner(loaded, tmp_path / "run", plugins=[probe, tracker]).run(
+            console="quiet", progress=progress)
+    assert probe.seen == [{"render": 1}] * 4
+    assert tracker.snapshot() == {}
+    assert json.loads(out.getvalue().splitlines()[-1])["in_flight"] == {}

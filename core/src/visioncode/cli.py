@@ -17,7 +17,7 @@ from rich.table import Table
 from . import cache_cli, compare, registry, schema
 from .config import LoadedConfig, load_config
 from .errors import VisioncodeError
-from .progress import RunProgress
+from .progress import RunProgress, StageTracker
 from .report import command as report_command
 from .runner import Runner, default_run_dir, latest_run_dir
 from .scaffold import new_plugin
@@ -120,10 +120,11 @@ def run(config: Path, workers: int | None, out: Path | None, resume: bool, limit
             raise click.UsageError(f"--resume: no earlier run of {config} under "
                                    f"{loaded.config.run.out}; pass --out RUN_DIR")
     run_dir = run_dir or default_run_dir(loaded)
-    runner = Runner(loaded, run_dir, workers=workers, limit=limit)
+    tracker = StageTracker()
+    runner = Runner(loaded, run_dir, workers=workers, limit=limit, plugins=[tracker])
     console = "quiet" if quiet else ("json" if log_json else "human")
     mode = "json" if log_json else ("bar" if not quiet and err.is_terminal else "quiet")
-    with RunProgress(mode, console=err) as progress:  # type: ignore[arg-type]
+    with RunProgress(mode, console=err, tracker=tracker) as progress:  # type: ignore[arg-type]
         summary = runner.run(resume=resume, progress=progress, console=console,
                              verbose=verbose, retry_errors=retry_errors)
     if not quiet:

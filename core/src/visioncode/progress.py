@@ -4,15 +4,17 @@ finished sample for CI logs (`--log-json`), or nothing (`--quiet`).
 Both visible modes report the same `ProgressState`: samples done of total, how many
 rendered, failed or crashed, the failures by the status of their last round (the stage
 that failed: `no_program`, `render_error`, `timeout`, ...), renders served from the
-render cache, throughput and the time left at that throughput."""
+render cache, throughput and the time left at that throughput, and (for samples run in
+this process) how many are in each stage right now (`StageTracker`)."""
 
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections import Counter
-from collections.abc import Callable
-from typing import IO, Literal
+from collections.abc import Callable, Generator
+from typing import IO, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from rich.console import Console
@@ -20,10 +22,14 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    ProgressColumn,
+    Task,
     TextColumn,
     TimeElapsedColumn,
 )
+from rich.text import Text
 
+from .hookspecs import hookimpl
 from .records import SampleRecord
 
 Mode = Literal["bar", "json", "quiet"]
@@ -43,9 +49,69 @@ class ProgressState(BaseModel):
     renders: int = 0
     render_cache_hits: int = 0
     elapsed_s: float = 0.0
+    #: Component calls in flight per stage (samples run in this process only).
+    in_flight: dict[str, int] = Field(default_factory=dict)
     #: Samples per second since the first sample was handed to the workers.
     per_second: float | None = None
     eta_s: float | None = None
+
+
+class StageTracker:
+    """A hook-wrapper plugin counting the component calls in flight per stage (how many
+    samples are generating, executing, rendering, scoring right now). The runner
+    registers it with the pipelines it builds in its own process (one worker, with or
+    without threads); worker processes of a pool report only finished samples."""
+
+    STAGES = ("generate", "execute", "render", "visual_prompt", "score")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._now: Counter[str] = Counter()
+
+    def snapshot(self) -> dict[str, int]:
+        with self._lock:
+            return {k: self._now[k] for k in self.STAGES if self._now[k]}
+
+    def _track(self, stage: str) -> Generator[None, Any, Any]:
+        with self._lock:
+            self._now[stage] += 1
+        try:
+            return (yield)
+        finally:
+            with self._lock:
+                self._now[stage] -= 1
+
+    @hookimpl(wrapper=True)
+    def visioncode_generate(self) -> Generator[None, Any, Any]:
+        return (yield from self._track("generate"))
+
+    @hookimpl(wrapper=True)
+    def visioncode_execute(self) -> Generator[None, Any, Any]:
+        return (yield from self._track("execute"))
+
+    @hookimpl(wrapper=True)
+    def visioncode_render(self) -> Generator[None, Any, Any]:
+        return (yield from self._track("render"))
+
+    @hookimpl(wrapper=True)
+    def visioncode_visual_prompt(self) -> Generator[None, Any, Any]:
+        return (yield from self._track("visual_prompt"))
+
+    @hookimpl(wrapper=True)
+    def visioncode_score(self) -> Generator[None, Any, Any]:
+        return (yield from self._track("score"))
+
+
+class _StagesColumn(ProgressColumn):
+    """The stages in flight, read live at every refresh."""
+
+    def __init__(self, tracker: StageTracker | None) -> None:
+        super().__init__()
+        self.tracker = tracker
+
+    def render(self, task: Task) -> Text:
+        now = self.tracker.snapshot() if self.tracker else {}
+        return Text(" ".join(f"{k} {v}" for k, v in now.items()), style="cyan")
 
 
 def _status(record: SampleRecord) -> str:
@@ -59,17 +125,19 @@ class RunProgress:
 
     def __init__(self, mode: Mode = "bar", console: Console | None = None,
                  stream: IO[str] | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 tracker: StageTracker | None = None) -> None:
         self.mode = mode
         self.console = console or Console(stderr=True)
         self.stream = stream
         self.clock = clock
+        self.tracker = tracker
         self.state = ProgressState()
         self._statuses: Counter[str] = Counter()
         self._start = clock()
         self._bar = Progress(
             TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("{task.fields[line]}"), TimeElapsedColumn(),
+            TextColumn("{task.fields[line]}"), _StagesColumn(tracker), TimeElapsedColumn(),
             console=self.console, disable=mode != "bar")
         self._task = self._bar.add_task("samples", total=None, line="")
 
@@ -92,6 +160,7 @@ class RunProgress:
                 s.renders += 1
                 meta = rnd.rendering.metadata.get("render_cache")
                 s.render_cache_hits += bool(isinstance(meta, dict) and meta.get("hit"))
+        s.in_flight = self.tracker.snapshot() if self.tracker else {}
         s.elapsed_s = round(self.clock() - self._start, 3)
         s.per_second = round(s.done / s.elapsed_s, 4) if s.elapsed_s > 0 else None
         s.eta_s = (round((s.total - s.done) / s.per_second, 1)

@@ -68,8 +68,11 @@ def latest_run_dir(loaded: LoadedConfig) -> Path | None:
 
 class Runner:
     def __init__(self, loaded: LoadedConfig, run_dir: Path, *, workers: int | None = None,
-                 limit: int | None = None) -> None:
+                 limit: int | None = None, plugins: list[Any] | None = None) -> None:
+        """`plugins`: hook plugins registered with the pipelines built in this process
+        (e.g. `progress.StageTracker`); worker processes and Ray actors do not get them."""
         self.loaded = loaded
+        self.plugins = plugins or []
         self.store = RunStore(run_dir)
         self.workers = workers or loaded.config.run.workers
         self.per_worker = loaded.config.run.samples_per_worker
@@ -144,11 +147,11 @@ class Runner:
             return
         if self.workers == 1 or len(todo) == 1:
             if self.per_worker == 1:
-                with Pipeline(self.loaded) as pipeline:
+                with Pipeline(self.loaded, self.plugins) as pipeline:
                     for sample in todo:
                         yield pipeline.run_sample(sample, artifacts / sample.id)
             else:
-                with SharedPipeline(self.loaded) as shared:
+                with SharedPipeline(self.loaded, self.plugins) as shared:
                     yield from run_threaded(shared, todo, artifacts, self.per_worker)
             return
         config = self.loaded.config.model_dump(mode="json")
