@@ -99,6 +99,17 @@ def test_an_endless_scene_is_killed_and_the_worker_stays_warm(single: ManimRende
     assert again.metadata["sections"][0]["worker_started"] is False
 
 
+def test_a_dead_scene_or_worker_costs_one_render(single: ManimRenderer,
+                                                 tmp_path: Path) -> None:
+    r = render(single, scene("import os\nos._exit(3)"), tmp_path / "exit")
+    assert r.status == "error"
+    assert r.metadata["error"]["kind"] == "Crashed" and "exited with code 3" in r.error
+    single._workers[0].kill()                      # as if the worker process died
+    again = render(single, HELLO, tmp_path / "again")
+    assert again.status == "ok", again.error
+    assert again.metadata["sections"][0]["worker_started"] is True
+
+
 def test_global_config_does_not_leak_into_the_next_scene(single: ManimRenderer,
                                                          tmp_path: Path) -> None:
     leaky = scene("""

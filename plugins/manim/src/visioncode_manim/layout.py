@@ -24,7 +24,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 from pydantic import BaseModel, Field
 
 from visioncode import ComponentOptions, FailurePolicy, Metric, RoundRecord, Sample, Score
@@ -211,6 +210,8 @@ def _coverage(boxes: list[list[float]], f: SceneFrame, cells: int = 96) -> float
     """Share of the frame covered by the union of `boxes` (on a cells x cells raster)."""
     if not boxes:
         return 0.0
+    import numpy as np
+
     raster = np.zeros((cells, cells), dtype=bool)
     w, h = f.x_max - f.x_min, f.y_max - f.y_min
     for x0, y0, x1, y1 in boxes:

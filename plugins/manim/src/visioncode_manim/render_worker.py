@@ -51,7 +51,8 @@ def _scratch_root() -> Path:
     return root
 
 
-SCRATCH = _scratch_root()
+#: The worker's scratch folder (set by main(); the renderer names it in SCRATCH_ENV).
+SCRATCH = Path(".")
 
 
 def _warm_up() -> None:
@@ -254,6 +255,8 @@ def _drain(fd: int, streams: dict[int, _Capped], sel: selectors.BaseSelector,
 
 
 def main() -> None:
+    global SCRATCH
+    SCRATCH = _scratch_root()
     import manim  # noqa: F401 (the point of a warm worker: import once)
 
     from visioncode import serve
