@@ -370,6 +370,8 @@ def run_job(session: BrowserSession, req: dict[str, Any]) -> dict[str, Any]:
         replace = True
     if replace:
         session.discard()
+        if reason and "replaced" not in reason:
+            reason += "; the browser is replaced"
     return {
         "ok": True, "status": status, "reason": reason, "steps": steps,
         "console": log.console, "console_dropped": log.console_dropped,

@@ -30,8 +30,11 @@ from .actions import Action, ActionsError, actions_in_program
 from .client import BrowserClient, BrowserLimits
 from .extract import describe_program, extract_html
 
-#: Worker statuses that are the page's own failure, as Execution statuses.
-FAILURES = {"timeout", "memory", "crashed", "action_error", "load_error", "error"}
+#: Worker statuses that are the page's own failure (Execution statuses), and the
+#: ProgramError kind each is recorded with.
+FAILURES = {"timeout": "time_limit", "memory": "memory_limit", "crashed": "renderer_crash",
+            "action_error": "action_failed", "load_error": "load_failed",
+            "error": "browser_error"}
 MAX_STREAM = 20_000
 
 
@@ -148,7 +151,7 @@ class HtmlExecutor(CodeExecutor):
                       duration_s=time.perf_counter() - start)
         if status in FAILURES:
             return Execution(status=status, error=ProgramError(
-                kind=status, message=answer.get("reason") or status), **common)
+                kind=FAILURES[status], message=answer.get("reason") or status), **common)
         if errors and self.options.fail_on_page_error:
             first = errors[0]
             return Execution(status="script_error", error=ProgramError(
