@@ -48,3 +48,24 @@ def test_a_video_gets_a_contact_sheet_and_scene_coordinates(renderer, tmp_path: 
     assert "Scene coordinates: x -7.11..7.11" in out.legend
     d2 = next(m for m in out.marks if m["label"] == "D2")
     assert d2["scene"] == pytest.approx([-1.7778, 1.3333, 0.0, 2.6667], abs=1e-3)
+
+
+def test_grid_style_and_contact_sheet_options(tmp_path: Path) -> None:
+    frames = []
+    for i in range(5):
+        path = tmp_path / f"k{i}.png"
+        Image.new("RGB", (160, 90), "black").save(path)
+        frames.append(path)
+    rendering = Rendering(status="ok", renderer="manim", frames=frames, images=frames[-1:],
+                          metadata={"keyframes": [{"time_s": i * 0.5} for i in range(5)]})
+    prompter = AnchorGridPrompter(AnchorGridPrompter.Options(
+        columns=4, rows=2, color="#00ff00", line_width=3, label_size=10, max_frames=2,
+        sheet_columns=1))
+    out = prompter.prompt(rendering, tmp_path / "p")
+    with Image.open(out.image) as im:
+        sheet = im.convert("RGB")
+    assert sheet.width < 200 and sheet.height > 2 * 90          # 2 panels, one column
+    assert out.legend.startswith("Contact sheet of 2 keyframes (#1 t=0.0s, #5 t=2.0s)")
+    # the first panel's vertical line at x = 40 (+ 6 px margin) is 3 px wide and green
+    panel_y = 6 + 22 + 45
+    assert [sheet.getpixel((6 + x, panel_y)) for x in (39, 40, 41)] == [(0, 255, 0)] * 3

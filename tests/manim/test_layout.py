@@ -106,3 +106,26 @@ def test_the_metric_excludes_what_did_not_render() -> None:
     score = LayoutMetric().score(Sample(id="s"), RoundRecord(round=0))
     assert score.rendered is False and score.values["faults"] is None
     assert score.details["feedback"] == ""
+
+
+def test_thresholds_and_grid_size_are_options() -> None:
+    poking = [text([6.0, 0, 7.16, 1], "edge")]                      # 0.05 past the right
+    assert [f.kind for f in analyse([keyframe(poking)], FRAME, (854, 480),
+                                    LayoutOptions(margin=0.02))] == ["out_of_frame"]
+    assert analyse([keyframe(poking)], FRAME, (854, 480), LayoutOptions(margin=0.1)) == []
+
+    pair = [text([0, 0, 2, 1], "a", 3), text([1.6, 0, 3.6, 1], "b", 4)]  # 20% overlap
+    assert len(analyse([keyframe(pair)], FRAME, (854, 480), LayoutOptions())) == 1
+    assert analyse([keyframe(pair)], FRAME, (854, 480), LayoutOptions(overlap_ratio=0.5)) == []
+
+    half = [text([-7.11, -4, 0, 4], "big")]                        # half the frame
+    assert [f.kind for f in analyse([keyframe(half)], FRAME, (854, 480),
+                                    LayoutOptions(overfull_ratio=0.4))] == ["overfull_frame"]
+    three = [text([i * 2 - 6, 0, i * 2 - 5, 1], f"t{i}", i) for i in range(3)]
+    assert [f.kind for f in analyse([keyframe(three)], FRAME, (854, 480),
+                                    LayoutOptions(max_texts=2))] == ["overfull_frame"]
+
+    coarse = analyse([keyframe(poking)], FRAME, (854, 480), LayoutOptions(columns=4, rows=2))
+    assert coarse[0].cells == "D1"          # the box x 6..7.11, y 0..1 in a 4x2 grid
+    fine = analyse([keyframe(poking)], FRAME, (854, 480), LayoutOptions(columns=8, rows=6))
+    assert fine[0].cells == "H3"

@@ -196,3 +196,24 @@ def test_mathtex_without_latex_names_the_missing_package(tmp_path: Path) -> None
 def test_the_rendering_record_is_json(renderer: ManimRenderer, tmp_path: Path) -> None:
     r = render(renderer, HELLO, tmp_path)
     json.loads(r.model_dump_json())
+
+
+def test_keyframe_rate_adds_decoded_frames(renderer: ManimRenderer, tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    # per-render options are read at each call: the warm pool stays as it is
+    monkeypatch.setattr(renderer, "options",
+                        renderer.options.model_copy(update={"keyframe_rate": 4.0}))
+    r = render(renderer, HELLO, tmp_path)
+    assert r.status == "ok", r.error
+    rate = [k for k in r.metadata["keyframes"] if k["kind"] == "rate"]
+    assert [k["time_s"] for k in rate] == pytest.approx([0.25 * i for i in range(1, 11)])
+    assert all(k["mobjects"] is None and Path(k["image"]).is_file() for k in rate)
+
+
+def test_a_worker_that_cannot_start_in_time_fails_the_render(tmp_path: Path) -> None:
+    r = ManimRenderer(ManimRenderer.Options(workers=1, startup_timeout_s=0.05))
+    try:
+        got = render(r, HELLO, tmp_path)
+    finally:
+        r.close()
+    assert got.status == "timeout" and "no start within 0.05s" in got.error

@@ -57,6 +57,9 @@ def parse_program(program: str) -> tuple[list[SceneClass], ProgramError | None]:
         text = (exc.text or "").rstrip()
         message = f"{exc.msg}" + (f": {text.strip()}" if text else "")
         return [], ProgramError(kind="SyntaxError", message=message, line=exc.lineno)
+    except (ValueError, RecursionError, MemoryError) as exc:  # NUL bytes, surrogates, depth
+        return [], ProgramError(kind="SyntaxError", message=f"not a Python program: "
+                                f"{type(exc).__name__}: {str(exc)[:200]}")
     scenes = scene_classes(tree)
     if not scenes:
         return [], ProgramError(
@@ -76,7 +79,7 @@ def pick_block(text: str) -> tuple[str | None, list[str]]:
                 note = "took fenced block" if i == 0 else f"took fenced block {i + 1} " \
                     "(the first that defines a Scene)"
                 return block.strip() or None, [note]
-        except SyntaxError:
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
             continue
     if blocks:
         return blocks[0].strip() or None, ["took fenced block"]

@@ -198,7 +198,10 @@ class ManimRenderer(Renderer):
         source = execution.artifacts.get("scene")
         if source is None:
             return failed("error", "nothing to render: the execution has no 'scene' artifact")
-        program = Path(source).read_text(encoding="utf-8")
+        try:
+            program = Path(source).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            return failed("error", f"cannot read the scene artifact {source}: {exc}")
         scenes, problem = parse_program(program)
         if problem is not None:
             return failed("error", problem.describe())
@@ -258,14 +261,16 @@ class ManimRenderer(Renderer):
             assert job_dir is not None
             out = job_dir / "out"
             prefix = f"section-{index:02d}"
-            video = workdir / f"{prefix}-{request['scene']}.mp4"
-            _copy_inside(out, result["video"], video)
+            video = None
+            if result["video"] is not None:
+                video = workdir / f"{prefix}-{request['scene']}.mp4"
+                _copy_inside(out, result["video"], video)
             keyframes = []
             for k in result["keyframes"]:
                 target = workdir / f"{prefix}-{k['image']}"
                 _copy_inside(out, k["image"], target)
                 keyframes.append({**k, "image": str(target)})
-            section.update({"video": str(video), "duration_s": result["duration_s"],
+            section.update({"video": str(video) if video else None, "duration_s": result["duration_s"],
                             "num_plays": result["num_plays"], "keyframes": keyframes,
                             "scene_frame": result["scene_frame"]})
             return section
@@ -304,12 +309,14 @@ class ManimRenderer(Renderer):
                                   "section_time_s": k["time_s"],
                                   "time_s": round(offset + float(k["time_s"]), 4)})
             offset += float(s["duration_s"])
-        video = workdir / "video.mp4"
-        parts = [Path(s["video"]) for s in sections]
+        video: Path | None = workdir / "video.mp4"
+        parts = [Path(s["video"]) for s in sections if s.get("video")]
         try:
-            if len(parts) == 1:
+            if not parts:  # only still scenes (no animation): images, no video
+                video, length = None, 0.0
+            elif len(parts) == 1:
                 shutil.copyfile(parts[0], video)
-                length = float(sections[0]["duration_s"])
+                length = float(next(s["duration_s"] for s in sections if s.get("video")))
             else:
                 length = concatenate(parts, video)
         except Exception as exc:  # a broken section file fails this render, not the run

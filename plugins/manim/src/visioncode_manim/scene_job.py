@@ -247,7 +247,7 @@ def render_scene(request: dict[str, Any], job_dir: Path) -> dict[str, Any]:
         "media_dir": str(job_dir / "media"), "pixel_width": width, "pixel_height": height,
         "frame_rate": fps, "frame_height": 8.0, "frame_width": 8.0 * width / height,
         "disable_caching": True, "verbosity": "WARNING", "progress_bar": "none",
-        "write_to_movie": True, "format": "mp4", "background_color": request.get(
+        "write_to_movie": True, "background_color": request.get(
             "background") or "#000000",
         "output_file": "section", "preview": False,
     }
@@ -272,6 +272,11 @@ def render_scene(request: dict[str, Any], job_dir: Path) -> dict[str, Any]:
     except BaseException as exc:
         return {"ok": False, "error": describe_error(exc, program_file),
                 "keyframes": recorder.keyframes}
+    if num_plays == 0:
+        # nothing animated: Manim writes no video, the one frame is the result
+        return {"ok": True, "video": None, "duration_s": 0.0, "num_plays": 0,
+                "keyframes": recorder.keyframes, "scene_frame": frame_box,
+                "background": background}
     if not movie.is_file():
         return {"ok": False, "error": {
             "kind": "NoVideo", "message": "Manim wrote no video (does the scene call "
