@@ -270,7 +270,8 @@ class ManimRenderer(Renderer):
                 target = workdir / f"{prefix}-{k['image']}"
                 _copy_inside(out, k["image"], target)
                 keyframes.append({**k, "image": str(target)})
-            section.update({"video": str(video) if video else None, "duration_s": result["duration_s"],
+            section.update({"video": str(video) if video else None,
+                            "duration_s": result["duration_s"],
                             "num_plays": result["num_plays"], "keyframes": keyframes,
                             "scene_frame": result["scene_frame"]})
             return section
