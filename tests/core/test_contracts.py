@@ -209,3 +209,24 @@ def test_contracts_catch_broken_components(tmp_path: Path) -> None:
 class TestAnchorGrid(VisualPrompterContract):
     component = registry.load("visual_prompter", "anchor-grid")  # type: ignore[assignment]
     name = "anchor-grid"
+
+
+def test_public_fixtures(visioncode_plugin_manager, visioncode_tiny_samples,  # type: ignore[no-untyped-def]
+                         visioncode_tiny_dataset, visioncode_scripted_model) -> None:
+    """The fixtures `visioncode.testing` gives plugin authors (through its pytest11
+    entry point), used as a plugin's tests would use them."""
+    from PIL import Image
+
+    from visioncode.samples import load_manifest
+
+    assert [s.meta["shape"] for s in visioncode_tiny_samples] == ["square", "circle",
+                                                                   "triangle"]
+    with Image.open(visioncode_tiny_samples[0].image) as img:
+        assert img.size == (32, 32) and img.getpixel((16, 16)) == (214, 39, 40)
+    assert [s.id for s in load_manifest(visioncode_tiny_dataset)] == [
+        "0-square", "1-circle", "2-triangle"]
+    visioncode_plugin_manager.register_component(visioncode_scripted_model, "model")
+    completion = visioncode_plugin_manager.hook.visioncode_generate(
+        request=ModelRequest(messages=[], sample_id="0-square"))
+    assert completion.text.startswith("<svg") and completion.model == "testing-scripted"
+    assert len(visioncode_scripted_model.requests) == 1

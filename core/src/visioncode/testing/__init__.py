@@ -15,13 +15,8 @@ plugin author tests a new component the same way.
 See docs/writing-a-plugin.md ("Test it").
 """
 
-from .contracts import (
-    ExecutorContract,
-    MetricContract,
-    ModelContract,
-    RendererContract,
-    VisualPrompterContract,
-)
+from typing import TYPE_CHECKING, Any
+
 from .datasets import (
     SHAPES,
     pixel_colours,
@@ -32,6 +27,28 @@ from .datasets import (
     tiny_samples,
 )
 from .models import ScriptedModel, ScriptedOptions
+
+if TYPE_CHECKING:
+    from .contracts import (
+        ExecutorContract,
+        MetricContract,
+        ModelContract,
+        RendererContract,
+        VisualPrompterContract,
+    )
+
+_CONTRACTS = {"ExecutorContract", "MetricContract", "ModelContract", "RendererContract",
+              "VisualPrompterContract"}
+
+
+def __getattr__(name: str) -> Any:
+    # The suites need pytest; the scripted model and the datasets do not, so a pipeline
+    # that uses `testing-scripted` works where pytest is not installed.
+    if name in _CONTRACTS:
+        from . import contracts
+
+        return getattr(contracts, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "SHAPES",
