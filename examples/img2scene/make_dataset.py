@@ -41,8 +41,10 @@ AGREE = "The render matches the reference: same objects, colours, positions and 
 
 
 def program(scene: str) -> str:
+    """scenes/common.py, then the scene's fragment (without its linter directive)."""
     common = (HERE / "scenes" / "common.py").read_text(encoding="utf-8")
-    return common + "\n" + (HERE / "scenes" / f"{scene}.py").read_text(encoding="utf-8")
+    lines = (HERE / "scenes" / f"{scene}.py").read_text(encoding="utf-8").splitlines(True)
+    return common + "\n" + "".join(x for x in lines if not x.startswith("# ruff:"))
 
 
 def fenced(code: str) -> str:

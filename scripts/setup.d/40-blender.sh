@@ -27,3 +27,24 @@ fi
 .venv-blender/bin/python -c 'import bpy; print("setup.d/40-blender: bpy", bpy.app.version_string)'
 
 "${PIP[@]}" -e plugins/blender
+
+# Warm the compiled-shader cache the tests (and, by option, pipelines) share: EEVEE
+# compiles hundreds of GLSL shaders with llvmpipe on first use, minutes on a small
+# machine, paid here once instead of in the first EEVEE render.
+SHADERS=.venv-blender/shader-cache
+if [ ! -e "$SHADERS/.warm" ]; then
+  mkdir -p "$SHADERS"
+  MESA_SHADER_CACHE_DIR="$SHADERS/mesa" XDG_CACHE_HOME="$SHADERS/xdg" \
+    .venv-blender/bin/python - <<'PY' >/dev/null 2>&1 && touch "$SHADERS/.warm" || true
+import bpy
+bpy.ops.wm.read_factory_settings(use_empty=False)
+scene = bpy.context.scene
+scene.render.resolution_x, scene.render.resolution_y = 32, 24
+scene.render.film_transparent = True
+scene.render.filepath = "/dev/null"
+for engine in ("BLENDER_WORKBENCH", "BLENDER_EEVEE"):
+    scene.render.engine = engine
+    scene.eevee.taa_render_samples = 1
+    bpy.ops.render.render(write_still=False)
+PY
+fi

@@ -21,6 +21,9 @@ from visioncode_blender.renderers import (
 from visioncode_blender.runtime import find_python
 
 ROOT = Path(__file__).resolve().parents[2]
+#: The compiled-shader cache scripts/setup.d/40-blender.sh warms (EEVEE's first render
+#: compiles for minutes on llvmpipe without it).
+SHADERS = ROOT / ".venv-blender" / "shader-cache"
 
 #: A small scene with every kind of thing the summary reports.
 SCENE = '''import bpy
@@ -106,13 +109,14 @@ def cycles(bpy_python: Path) -> Iterator[CyclesRenderer]:
 
 @pytest.fixture(scope="module")
 def workbench(bpy_python: Path) -> Iterator[WorkbenchRenderer]:
-    r = WorkbenchRenderer()
+    r = WorkbenchRenderer(WorkbenchRenderer.Options(shader_cache=SHADERS))
     yield r
     r.close()
 
 
 @pytest.fixture(scope="module")
 def eevee(bpy_python: Path) -> Iterator[EeveeRenderer]:
-    r = EeveeRenderer(EeveeOptions(samples=1))
+    r = EeveeRenderer(EeveeOptions(samples=1, shader_cache=SHADERS,
+                                   limits=Limits(wall_time_s=900, memory_mb=8192)))
     yield r
     r.close()

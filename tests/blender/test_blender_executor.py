@@ -52,7 +52,8 @@ def test_samples_start_from_a_clean_scene(executor: BlenderExecutor, scene: Exec
 
 def test_program_error_names_the_program_line(executor: BlenderExecutor,
                                               tmp_path: Path) -> None:
-    program = "import bpy\n\nbpy.ops.mesh.primitive_cube_add()\nbpy.data.objects['Nope'].location.x = 1\n"
+    program = ("import bpy\n\nbpy.ops.mesh.primitive_cube_add()\n"
+               "bpy.data.objects['Nope'].location.x = 1\n")
     execution = executor.execute(program, tmp_path / "a")
     assert execution.status == "error"
     assert execution.error is not None
@@ -154,7 +155,7 @@ exec {bpy_python} "$2"
 def test_missing_interpreter_names_the_setup_step(tmp_path: Path,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("VISIONCODE_BLENDER_PYTHON", raising=False)
-    with pytest.raises(BlenderNotFoundError, match="scripts/setup.d/40-blender.sh"):
+    with pytest.raises(BlenderNotFoundError, match=r"scripts/setup\.d/40-blender\.sh"):
         find_python(None, [tmp_path])
     monkeypatch.setenv("VISIONCODE_BLENDER_PYTHON", str(tmp_path / "nope"))
     with pytest.raises(BlenderNotFoundError, match="VISIONCODE_BLENDER_PYTHON"):
