@@ -36,6 +36,8 @@ HERE = ROOT / "benchmarks"
 RESULTS = HERE / "results"
 DOC = ROOT / "docs" / "benchmarks.md"
 OVERVIEW = ("<!-- overview:start -->", "<!-- overview:end -->")
+#: Marks a section this script generated (and may rewrite) from a JSON file.
+GENERATED = "<!-- generated from the results file by benchmarks/run.py -->"
 
 
 @dataclass
@@ -132,8 +134,12 @@ def headline(name: str, data: dict[str, Any]) -> str:
                     f"calls and {z['warm_renders']} renders")
     except (KeyError, TypeError):
         pass
-    ratios = _ratios(r)
-    return "; ".join(f"{k} {v:.2f}x" for k, v in ratios[:4]) or "see its section"
+    ratios = _ratios(r or data)
+    return "; ".join(f"{_words(k)} {v:.2f}x" for k, v in ratios[:4]) or "see its section"
+
+
+def _words(key: str) -> str:
+    return key.replace("ratio_", "").replace("_", " ").strip()
 
 
 def _ratios(obj: Any, prefix: str = "") -> list[tuple[str, float]]:
@@ -153,28 +159,41 @@ def _ratios(obj: Any, prefix: str = "") -> list[tuple[str, float]]:
 
 
 def generic_section(name: str, data: dict[str, Any]) -> str:
-    """A table of a results JSON whose script does not write its own section: one row
-    per entry of `results` (a mapping of rows or a list of rows), scalar fields as
-    columns."""
-    r = data.get("results", data)
-    rows: list[tuple[str, dict[str, Any]]]
-    if isinstance(r, dict) and all(isinstance(v, dict) for v in r.values()):
-        rows = list(r.items())
-    elif isinstance(r, list) and all(isinstance(v, dict) for v in r):
-        rows = [(str(i), v) for i, v in enumerate(r)]
+    """A section for a results JSON whose script does not write its own: the settings
+    (top-level scalars), a table with a row per measured variant (each mapping of
+    scalars: `results` entries, or top-level ones such as `cli` and `pool`), and the
+    ratios."""
+    skip = {"benchmark", "measured_at", "machine", "versions", "results"}
+    r = data.get("results")
+    variants: list[tuple[str, dict[str, Any]]]
+    if isinstance(r, dict):
+        variants = [(k, v) for k, v in r.items() if isinstance(v, dict)]
+    elif isinstance(r, list):
+        variants = [(str(i), v) for i, v in enumerate(r) if isinstance(v, dict)]
     else:
-        rows = [("results", r if isinstance(r, dict) else {"value": r})]
-    cols: list[str] = []
-    for _, row in rows:
-        cols += [k for k, v in row.items() if _scalar(v) and k not in cols]
+        variants = [(k, v) for k, v in data.items() if k not in skip and isinstance(v, dict)]
+    ratios = _ratios(r if r is not None else {k: v for k, v in data.items()
+                                                if not isinstance(v, dict)})
+    settings = [f"{k} {_cell(v)}" for k, v in data.items()
+                if k not in skip and _scalar(v) and "ratio" not in k]
     when = data.get("measured_at", "")
-    lines = [f"<!-- {name}:start -->", f"## {name}", "",
-             f"`.venv/bin/python benchmarks/{name}.py`{', ' + when if when else ''}. "
-             f"Raw numbers: `benchmarks/results/{name}.json`.", "",
-             "| | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
-    for key, row in rows:
-        lines.append(f"| {key} | " + " | ".join(_cell(row.get(c)) for c in cols) + " |")
-    lines.append(f"<!-- {name}:end -->")
+    lines = [f"<!-- {name}:start -->", GENERATED, f"## {name}", "",
+             f"`.venv/bin/python benchmarks/{name}.py`"
+             + (f" ({', '.join(settings)})" if settings else "")
+             + (f", {when}" if when else "") + ".", ""]
+    cols: list[str] = []
+    for _, row in variants:
+        cols += [k for k, v in row.items() if _scalar(v) and k not in cols]
+    if variants and cols:
+        lines += ["| | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
+        lines += [f"| {key} | " + " | ".join(_cell(row.get(c)) for c in cols) + " |"
+                  for key, row in variants]
+        lines.append("")
+    if ratios:
+        lines.append("Ratios: " + "; ".join(f"{_words(k)} {v:.2f}x" for k, v in ratios)
+                     + ".")
+        lines.append("")
+    lines += [f"Raw numbers: `benchmarks/results/{name}.json`.", f"<!-- {name}:end -->"]
     return "\n".join(lines) + "\n"
 
 
@@ -213,7 +232,8 @@ def write_docs(doc: Path = DOC, results: Path = RESULTS) -> None:
         if b.name == "pipeline_scaling":
             section = f"{start}\n{_load_module(b.name).markdown(data)}{end}\n"
             text = _replace(text, start, end, section)
-        elif b.name != "svg_render" and not (start in text and end in text):
+        elif b.name != "svg_render" and (
+                start not in text or GENERATED in text.split(start, 1)[1].split(end, 1)[0]):
             text = _replace(text, start, end, generic_section(b.name, data))
     overview = "\n".join([
         OVERVIEW[0], "## Overview", "",
