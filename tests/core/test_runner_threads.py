@@ -47,3 +47,17 @@ def test_execution_settings_leave_the_config_hash_alone(small_config: Path) -> N
     base = load_config(small_config).hash
     assert load_config(small_config, {"run.backend": "ray", "run.samples_per_worker": 4,
                                       "run.render_cache": False}).hash == base
+
+
+def test_every_per_sample_attribute_is_kept_per_thread() -> None:
+    """Pipeline state that run_sample resets per sample must be thread-local in
+    SharedPipeline, or samples in flight together would mix their usage or plans."""
+    import inspect
+    import re
+
+    from visioncode.pipeline import Pipeline
+    from visioncode.runner import SharedPipeline
+
+    source = inspect.getsource(Pipeline.run_sample)
+    assigned = set(re.findall(r"self\.(_\w+)\s*(?:\+)?=", source))
+    assert assigned and assigned <= set(SharedPipeline.PER_SAMPLE), assigned
