@@ -30,6 +30,18 @@ def scores(out: Path) -> dict[str, dict]:
             for r in RunStore(out).load()}
 
 
+def outcomes(out: Path) -> dict[str, dict]:
+    """What each sample computed (all but times, pids and paths): equal between a resumed
+    run and an uninterrupted one."""
+    return {r.sample_id: {
+        "status": r.status, "reason": r.reason, "error": r.error,
+        "final_round": r.final_round, "stop_reason": r.stop_reason, "meta": r.meta,
+        "rounds": [(rnd.status, rnd.reason, rnd.program,
+                    rnd.completion.text if rnd.completion else None,
+                    {k: v.values for k, v in rnd.scores.items()}) for rnd in r.rounds],
+    } for r in RunStore(out).load()}
+
+
 def test_run_writes_records_artifacts_and_summary(small_config: Path, tmp_path: Path) -> None:
     out = tmp_path / "run"
     summary = run(small_config, out)
@@ -191,6 +203,7 @@ def test_kill_9_then_resume_equals_an_uninterrupted_run(tmp_path: Path) -> None:
 
     run(cfg, tmp_path / "clean")
     assert scores(out) == scores(tmp_path / "clean")
+    assert outcomes(out) == outcomes(tmp_path / "clean")
 
 
 def test_retry_errors_reruns_only_errored_samples(small_config: Path, tmp_path: Path) -> None:

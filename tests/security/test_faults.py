@@ -193,3 +193,59 @@ def test_model_api_faults_are_retried_per_policy_and_marked(
         assert final["icon-battery"].error is None and final["icon-checkmark"].error is None
         assert final["icon-flag"].finished_at == recs["icon-flag"].finished_at
         assert server.requests == 8 + 2
+
+
+# -- a runner worker process killed ----------------------------------------------------------
+
+def test_a_runner_worker_killed_mid_sample_costs_only_that_sample(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whenever the victim sample starts rendering, every runner worker process is
+    SIGKILLed (as by the out-of-memory killer). The samples in flight run again one at a
+    time: the innocent ones finish, the victim (killed again) is recorded as an error,
+    and the run goes on to the end."""
+    marker = uuid.uuid4().hex
+    monkeypatch.setenv(RUN_MARKER_ENV, marker)
+    answers = {f"good-{i}": GOOD for i in range(5)}
+    answers = {**dict(list(answers.items())[:2]), "victim": time_bomb(),
+               **dict(list(answers.items())[2:])}
+    run_dir = tmp_path / "battery" / "run"
+    trigger = run_dir / "artifacts" / "victim" / "round-0" / "render.svg"
+    kills: list[float] = []
+    stop = threading.Event()
+
+    def killer() -> None:
+        last = 0.0
+        while not stop.is_set():
+            try:
+                started = trigger.stat().st_mtime
+            except OSError:
+                started = 0.0
+            if started > last:
+                last = started
+                time.sleep(0.3)
+                for pid in processes_with_env(RUN_MARKER_ENV, marker):
+                    cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
+                    if b"multiprocessing.spawn" in cmd:
+                        os.kill(pid, signal.SIGKILL)
+                kills.append(started)
+            time.sleep(0.05)
+
+    thread = threading.Thread(target=killer, daemon=True)
+    thread.start()
+    config = replay_config(tmp_path, answers,
+                           extra="[renderer.options.limits]\nwall_time_s = 120.0")
+    config = config.replace("workers = 1", "workers = 2")
+    try:
+        records = run_battery(config, tmp_path, [{"id": k, "image": IMAGE} for k in answers])
+    finally:
+        stop.set()
+        thread.join(5)
+    assert len(kills) == 2, "killed once among others, once alone"
+    victim = records.pop("victim")
+    assert victim.status == "error" and victim.reason == "worker_died"
+    assert "died twice" in (victim.error or "")
+    assert {r.status for r in records.values()} == {"ok"} and len(records) == 5
+    lines = (run_dir / "records.jsonl").read_bytes().splitlines()
+    assert len(lines) == 6  # nothing recorded twice
+    log = (run_dir / "log.jsonl").read_text()
+    assert '"event": "run.worker_died"' in log

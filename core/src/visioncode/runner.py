@@ -17,7 +17,7 @@ import threading
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import (
     FIRST_COMPLETED,
     Future,
@@ -25,6 +25,7 @@ from concurrent.futures import (
     ThreadPoolExecutor,
     wait,
 )
+from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context, util
 from pathlib import Path
 from typing import Any
@@ -156,36 +157,82 @@ class Runner:
             return
         config = self.loaded.config.model_dump(mode="json")
         source = str(self.loaded.source) if self.loaded.source else None
-        pool = ProcessPoolExecutor(
-            max_workers=min(self.workers, len(todo)), mp_context=get_context("spawn"),
-            initializer=_init_worker,
-            initargs=(config, source, str(self.store.dir / "log.jsonl"), run_id, console,
-                      verbose),
-        )
-        pending: set[Future[list[dict[str, Any]]]] = set()
+        initargs = (config, source, str(self.store.dir / "log.jsonl"), run_id, console,
+                    verbose)
         # A task is a batch of `samples_per_worker` samples, which the worker runs at once.
         batches = _batches(todo, self.per_worker)
+        while True:
+            lost = yield from self._pool_pass(batches, min(self.workers, len(todo)),
+                                              initargs)
+            if not lost:
+                return
+            # A worker process died (killed, out of memory): the samples it may have been
+            # running run again one at a time, so one that kills its worker again is
+            # recorded as an error and the others finish; then the rest go on.
+            for sample in [s for batch in lost for s in batch]:
+                if (yield from self._pool_pass(iter([[sample]]), 1, initargs)):
+                    yield _worker_died(sample)
+
+    def _pool_pass(self, batches: Iterator[list[Sample]], workers: int,
+                   initargs: tuple[Any, ...]
+                   ) -> Generator[SampleRecord, None, list[list[Sample]]]:
+        """Run batches on a fresh process pool until they run out or a worker process
+        dies; return the batches that were in flight when it died (none: all done)."""
+        first = next(batches, None)
+        if first is None:
+            return []
+        artifacts = self.store.artifacts
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
+                                   initializer=_init_worker, initargs=initargs)
+        pending: dict[Future[list[dict[str, Any]]], list[Sample]] = {}
+        lost: list[list[Sample]] = []
 
         def submit(batch: list[Sample]) -> None:
-            pending.add(pool.submit(_work, [s.model_dump(mode="json") for s in batch],
-                                    [str(artifacts / s.id) for s in batch]))
+            try:
+                fut = pool.submit(_work, [s.model_dump(mode="json") for s in batch],
+                                  [str(artifacts / s.id) for s in batch])
+            except BrokenProcessPool:
+                lost.append(batch)
+            else:
+                pending[fut] = batch
 
         try:
             # Keep at most 2 batches per worker in flight so an interrupt loses little.
-            for batch in batches:
+            batch: list[Sample] | None = first
+            while batch is not None:
                 submit(batch)
-                if len(pending) >= 2 * self.workers:
+                if len(pending) >= 2 * workers:
                     break
+                batch = next(batches, None)
             while pending:
-                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for fut in finished:
-                    for data in fut.result():
+                    done = pending.pop(fut)
+                    try:
+                        results = fut.result()
+                    except BrokenProcessPool:
+                        lost.append(done)
+                        continue
+                    for data in results:
                         yield SampleRecord.model_validate(data)
-                    nxt = next(batches, None)
-                    if nxt is not None:
+                    if not lost and (nxt := next(batches, None)) is not None:
                         submit(nxt)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+        if lost:
+            log.warning("run.worker_died", samples=[s.id for b in lost for s in b])
+        return lost
+
+
+def _worker_died(sample: Sample) -> SampleRecord:
+    now = time.time()
+    return SampleRecord(
+        sample_id=sample.id, status="error", reason="worker_died", meta=sample.meta,
+        started_at=now, finished_at=now,
+        error="the worker process running this sample died twice (killed by a signal or "
+              "the out-of-memory killer), once with other samples in flight and once "
+              "alone; the other samples were not affected. Rerun it with --resume "
+              "--retry-errors.")
 
 
 def render_cache_line(records: list[SampleRecord]) -> str:
