@@ -186,13 +186,27 @@ def _cgroup_root() -> Path | None:
             continue
         try:
             (probe / "pids.max").write_text("64")
-            return base
         except OSError:
             continue
         finally:
             with contextlib.suppress(OSError):
                 probe.rmdir()
+        _remove_stale_cgroups(base / "visioncode")
+        return base
     return None
+
+
+def _remove_stale_cgroups(folder: Path, age_s: float = 3600) -> None:
+    """Remove empty cgroups left by runs that were killed before they could (a cgroup
+    in use holds its processes, so rmdir fails on it; only old ones are tried, so one
+    made a moment ago and not yet joined is never taken)."""
+    if not folder.is_dir():
+        return
+    cutoff = time.time() - age_s
+    for group in folder.iterdir():
+        with contextlib.suppress(OSError):
+            if group.is_dir() and group.stat().st_mtime < cutoff:
+                group.rmdir()
 
 
 @cache
