@@ -3,6 +3,6 @@
 # `MathTex`/`Tex` work (`Text` needs neither). PyAV, a Manim dependency, encodes and
 # decodes video, so no ffmpeg binary is needed. Sourced by scripts/setup with apt_install
 # and PIP.
-apt_install libcairo2-dev libpango1.0-dev pkg-config python3-dev \
+apt_install libcairo2-dev libpango1.0-dev pkg-config \
   texlive-latex-base texlive-latex-extra dvisvgm fonts-dejavu-core
 "${PIP[@]}" -e plugins/manim
