@@ -99,7 +99,8 @@ def test_simulation_comes_back_as_frames_and_mp4(workbench: WorkbenchRenderer,
     finally:
         executor.close()
     assert execution.ok, execution.error
-    spec = RenderSpec(width=96, height=72, frames=4, fps=8)
+    spec = RenderSpec(width=96, height=72, frames=4, fps=8,
+                      camera={"location": [0, -10, 2.5], "look_at": [-1, 0, 1.5]})
     rendering = workbench.render(execution, spec, tmp_path / "render")
     assert rendering.ok, rendering.error
     assert rendering.metadata["frame_numbers"] == [1, 9, 16, 24]
