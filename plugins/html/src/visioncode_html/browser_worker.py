@@ -307,9 +307,19 @@ def run_job(session: BrowserSession, req: dict[str, Any]) -> dict[str, Any]:
     stage = "load"
     session.watchdog.arm(timeout_s + GRACE_S, req.get("memory_mb"))
     ctx: BrowserContext | None = None
+    timings: dict[str, float] = {}
+    mark = time.monotonic()
+
+    def lap(name: str) -> None:
+        nonlocal mark
+        now = time.monotonic()
+        timings[name] = round(timings.get(name, 0.0) + now - mark, 4)
+        mark = now
+
     try:
         ctx = _new_context(browser, req, log, html)
         page = ctx.new_page()
+        lap("context")
         ctx.on("page", log.on_popup)  # after the main page: every later page is a popup
         page.on("console", log.on_console)
         page.on("pageerror", log.on_page_error)
@@ -320,8 +330,11 @@ def run_job(session: BrowserSession, req: dict[str, Any]) -> dict[str, Any]:
         page.on("requestfinished", lambda _r: setattr(log, "inflight", log.inflight - 1))
         page.on("requestfailed", lambda _r: setattr(log, "inflight", log.inflight - 1))
         page.goto(PAGE_URL, wait_until="load", timeout=_ms(deadline))
+        lap("load")
         _settle(page, log, req, deadline)
+        lap("settle")
         steps.append(_capture(page, req, 0, _shot(shots, not actions), deadline))
+        lap("capture")
         for i, action in enumerate(actions, 1):
             stage = f"action {i}"
             try:
@@ -339,9 +352,12 @@ def run_job(session: BrowserSession, req: dict[str, Any]) -> dict[str, Any]:
                 status = "action_error"
                 reason = f"action {i} ({action['type']}) failed: {_first_line(exc)}"
                 break
+            lap("actions")
             stage = f"settle after action {i}"
             _settle(page, log, req, deadline)
+            lap("settle")
             steps.append(_capture(page, req, i, _shot(shots, i == len(actions)), deadline))
+            lap("capture")
     except PlaywrightTimeout as exc:
         status = "timeout"
         reason = (f"{stage}: the page did not finish within {timeout_s:g}s (JavaScript still "
@@ -353,6 +369,7 @@ def run_job(session: BrowserSession, req: dict[str, Any]) -> dict[str, Any]:
             with contextlib.suppress(PlaywrightError):
                 ctx.close()
         fired = session.watchdog.disarm()
+        lap("close")
     replace = False
     if fired == "timeout":
         status, replace = "timeout", True
@@ -378,7 +395,7 @@ def run_job(session: BrowserSession, req: dict[str, Any]) -> dict[str, Any]:
         "page_errors": log.page_errors, "blocked": log.blocked,
         "blocked_count": log.blocked_count, "dialogs": log.dialogs, "popups": log.popups,
         "downloads": log.downloads, "version": session.version, "restarted": restarted,
-        "replaced": replace, "duration_s": time.monotonic() - started,
+        "replaced": replace, "duration_s": time.monotonic() - started, "timings": timings,
     }
 
 

@@ -36,9 +36,9 @@ class BrowserLimits(BaseModel):
     timeout_s: float = Field(20.0, gt=0, description="seconds for one job (load, every "
                              "action, every screenshot); past it the browser is killed "
                              "and the sample fails as `timeout`")
-    memory_mb: int | None = Field(2048, ge=256, description="most memory (PSS, MiB) all "
-                                  "browser processes together may use; past it the browser "
-                                  "is killed and the sample fails as `memory`")
+    memory_mb: int | None = Field(2048, ge=256, description="most memory (resident set "
+                                  "size, MiB) all browser processes together may use; past "
+                                  "it the browser is killed and the sample fails as `memory`")
     network: bool = Field(False, description="give the worker process network access (the "
                           "browser still blocks every request and WebSocket itself)")
     startup_timeout_s: float = Field(120.0, gt=0, description="seconds allowed for "
@@ -95,7 +95,7 @@ class BrowserClient:
         # lets it write); the files are moved to `out_dir` here.
         job_dir = Path(tempfile.mkdtemp(prefix="job-", dir=self._shared.folder))
         request = {"timeout_s": timeout, "memory_mb": self.limits.memory_mb, **request,
-                   "out_dir": str(job_dir)}
+                   "html": str(Path(request["html"]).resolve()), "out_dir": str(job_dir)}
         try:
             with self._shared.lock:
                 try:
