@@ -34,7 +34,6 @@ from visioncode import (
     Score,
 )
 
-from .blocks import match_blocks, normalised
 from .client import BrowserClient, BrowserLimits
 
 KEYS = ("block_match", "text", "position", "color")
@@ -90,6 +89,8 @@ class Design2Code(Metric):
         if "error" in reference:
             return self._score({k: None for k in (*KEYS, "overall")},
                                error=f"reference page did not render: {reference['error']}")
+        from .blocks import match_blocks, normalised  # scipy, scikit-image: on first use
+
         match = match_blocks(
             normalised(rendering.metadata["text_blocks"], width, height),
             normalised(reference["blocks"], reference["width"], reference["height"]),
