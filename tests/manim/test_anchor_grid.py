@@ -44,7 +44,9 @@ def test_a_video_gets_a_contact_sheet_and_scene_coordinates(renderer, tmp_path: 
     out = AnchorGridPrompter().prompt(r, tmp_path / "p")
     with Image.open(out.image) as im:
         assert im.width > 3 * 320 and im.height > 2 * 180           # 3 x 2 panels
-    assert out.legend.startswith("Contact sheet of 6 keyframes (#1 t=0.0s")
+    # the blank first frame is left out: panels are the ends of animations
+    assert out.legend.startswith("Contact sheet of 6 keyframes (#2 t=0.3s")
+    assert ", #9 t=2.4s)" in out.legend.splitlines()[0]
     assert "Scene coordinates: x -7.11..7.11" in out.legend
     d2 = next(m for m in out.marks if m["label"] == "D2")
     assert d2["scene"] == pytest.approx([-1.7778, 1.3333, 0.0, 2.6667], abs=1e-3)

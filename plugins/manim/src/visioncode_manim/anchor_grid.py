@@ -9,7 +9,10 @@ in pixels.
 
 A video's `PromptedImage` is one image, so for a rendering with keyframes the prompter
 draws the grid on up to `max_frames` of them (first, last, and evenly spaced ones between)
-and lays them out as a contact sheet, each panel captioned with its time and index.
+and lays them out as a contact sheet, each panel captioned with its time and index. Where
+the rendering says which keyframes end an animation (`metadata["keyframes"][i]["kind"]`
+is `boundary`, `last` or `still`), only those are used: a video's first frame is
+usually still blank.
 """
 
 from __future__ import annotations
@@ -34,7 +37,8 @@ class AnchorGridOptions(ComponentOptions):
     label_size: int = Field(0, ge=0, le=96, description="label font size in pixels; 0 "
                             "picks one from the cell size")
     max_frames: int = Field(6, ge=1, le=36, description="most keyframes of a video put on "
-                            "the contact sheet (first and last always included)")
+                            "the contact sheet (the first and last settled ones always "
+                            "included)")
     sheet_columns: int = Field(3, ge=1, le=8, description="panels per row of the contact "
                                "sheet")
 
@@ -114,9 +118,15 @@ class AnchorGridPrompter(VisualPrompter):
         if not frames:
             return [Path(p) for p in rendering.images[:1]], ["image"]
         keyframes = rendering.metadata.get("keyframes")
-        times = [k.get("time_s") for k in keyframes] if isinstance(keyframes, list) and \
-            len(keyframes) == len(frames) else [None] * len(frames)
-        chosen = pick_frames(len(frames), self.options.max_frames)
+        if not (isinstance(keyframes, list) and len(keyframes) == len(frames)):
+            keyframes = [{} for _ in frames]
+        times = [k.get("time_s") if isinstance(k, dict) else None for k in keyframes]
+        # Settled states (the end of each animation) say most about the layout; a
+        # video's very first frame is usually still blank (Write, Create at alpha 0).
+        settled = [i for i, k in enumerate(keyframes) if isinstance(k, dict)
+                   and k.get("kind") in ("boundary", "last", "still")]
+        pool = settled or list(range(len(frames)))
+        chosen = [pool[i] for i in pick_frames(len(pool), self.options.max_frames)]
         captions = [f"#{i + 1} t={times[i]:.1f}s" if isinstance(times[i], int | float)
                     else f"#{i + 1}" for i in chosen]
         return [frames[i] for i in chosen], captions
