@@ -126,7 +126,7 @@ def test_metric_failure_policies(tmp_path: Path) -> None:
                          execution=Execution(status="timeout", program="x"))
     worst = Design2Code().score(sample, failed)
     assert worst.values["overall"] == 0.0 and worst.rendered is False
-    excluded = Design2Code(Design2Code.Options(policy="exclude")).score(sample, failed)
+    excluded = Design2Code(Design2Code.Options(failure_policy="exclude")).score(sample, failed)
     assert excluded.values["overall"] is None
     no_ref = Design2Code().score(Sample(id="s"), failed)
     assert "no reference_program" in no_ref.details["error"]

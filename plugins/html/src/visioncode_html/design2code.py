@@ -44,9 +44,9 @@ class Design2CodeOptions(ComponentOptions):
 
     min_similarity: float = Field(0.5, ge=0, le=1, description="text similarity below which "
                                   "two blocks are not a match (Design2Code uses 0.5)")
-    policy: FailurePolicy = Field(FailurePolicy.worst, description="a round that did not "
-                                  "render: `worst` scores 0, `exclude` leaves it out "
-                                  "(`blank` is treated as `worst`: a blank page has no text)")
+    failure_policy: FailurePolicy = Field(
+        FailurePolicy.worst, description="a round that did not render: `worst` scores 0, "
+        "`exclude` leaves it out (`blank` is treated as `worst`: a blank page has no text)")
     limits: BrowserLimits = Field(default_factory=BrowserLimits,
                                   description="limits of the reference page's render")
 
@@ -66,7 +66,7 @@ class Design2Code(Metric):
     def _score(self, values: dict[str, float | None], rendered: bool = True,
                **details: Any) -> Score:
         return Score(metric=self.name, values=values, rendered=rendered,
-                     policy=self.options.policy, details=details,
+                     policy=self.options.failure_policy, details=details,
                      higher_is_better={k: True for k in values})
 
     def score(self, sample: Sample, result: RoundRecord) -> Score:
@@ -76,7 +76,7 @@ class Design2Code(Metric):
         rendering = result.rendering
         if not result.rendered or rendering is None or "text_blocks" not in rendering.metadata:
             why = "not rendered" if not result.rendered else "no text_blocks in the rendering"
-            if self.options.policy is FailurePolicy.exclude:
+            if self.options.failure_policy is FailurePolicy.exclude:
                 return self._score({k: None for k in (*KEYS, "overall")}, rendered=False,
                                    reason=why)
             return self._score({k: 0.0 for k in (*KEYS, "overall")}, rendered=False, reason=why)
