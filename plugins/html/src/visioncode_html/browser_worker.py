@@ -143,7 +143,13 @@ class BrowserSession:
     (crash, or killed by the watchdog)."""
 
     def __init__(self) -> None:
-        self.home = Path(tempfile.mkdtemp(prefix="visioncode-chromium-"))
+        # Everything the browser writes (profile, caches, fontconfig cache, Playwright's
+        # temporary profiles) goes under the worker's own folder, which the framework
+        # removes when it stops the worker, even after a kill.
+        self.home = Path(tempfile.mkdtemp(prefix="chromium-", dir=os.getcwd()))
+        (self.home / "tmp").mkdir()
+        os.environ["TMPDIR"] = str(self.home / "tmp")
+        tempfile.tempdir = None
         os.environ["FONTCONFIG_FILE"] = str(write_fontconfig(self.home / "fontconfig"))
         os.environ["HOME"] = str(self.home)
         os.environ["XDG_CONFIG_HOME"] = str(self.home / "config")
