@@ -113,6 +113,7 @@ def test_hostile_scenes_fail_their_own_samples(
         "read-project": scene(f'self.add(Text(open("{ROOT / "pyproject.toml"}").read()[:40]))'),
         "read-canary": scene(f'self.add(Text(open("{secret}").read()))'),
         "list-project": scene(f'self.add(Text(str(os.listdir("{ROOT}"))[:40]))'),
+        "other-scenes": scene('self.add(Text(str(os.listdir(".."))))'),
         "write-outside": scene(f'open("{canary.path / "planted.txt"}", "w").write("x")'),
         "overwrite-canary": scene(f'open("{secret}", "w").write("owned")'),
         "delete-canary": scene(f'os.remove("{secret}")'),
@@ -158,6 +159,7 @@ def test_hostile_scenes_fail_their_own_samples(
                          ("read-canary", str(secret))]:
         failed(sample, "render_error", "does not allow reading", path)
     failed("list-project", "render_error", "os.listdir", str(ROOT))
+    failed("other-scenes", "render_error", "os.listdir")  # the worker's other scene folders
     failed("write-outside", "render_error", "does not allow writing")
     failed("overwrite-canary", "render_error", "does not allow writing", str(secret))
     failed("delete-canary", "render_error", "os.remove")

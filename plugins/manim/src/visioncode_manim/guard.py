@@ -150,7 +150,11 @@ def install_audit_hook(scratch: Path, read_roots: Iterable[str]) -> None:
     """Refuse everything a scene has no business doing (see the module docstring)."""
     scratch_s = os.path.realpath(scratch)
     writable = [scratch_s]
-    readable = [scratch_s, *(os.path.realpath(r) for r in read_roots), *SYSTEM_READ_ROOTS]
+    # a root above the scene's folder (the worker's scratch folder is on sys.path) would
+    # open the other scenes' folders: left out
+    roots = [r for r in (os.path.realpath(r) for r in read_roots)
+             if not _under(scratch_s, [r]) or r == scratch_s]
+    readable = [scratch_s, *roots, *SYSTEM_READ_ROOTS]
     own_pid = os.getpid()
 
     def check_read(path: str | None, what: str) -> None:

@@ -229,18 +229,22 @@ class ManimRenderer(Renderer):
                  workdir: Path) -> dict[str, Any]:
         """Render one scene on a free worker; copy its files into `workdir`."""
         worker = pool.get()
-        try:
-            starts = worker.started
-            try:
-                answer = worker.call(request)
-            except SandboxError as exc:
-                status = "timeout" if exc.reason == "timeout" else "error"
-                return {"scene": request["scene"], "status": status, "error": {
-                    "kind": f"Worker{exc.reason.capitalize()}", "message": str(exc),
-                    "line": None, "traceback": None}}
-            cold = worker.started != starts
+        try:  # the worker goes back to the pool only once its scene's folder is gone
+            return self._run_section(worker, request, index, workdir)
         finally:
             pool.put(worker)
+
+    def _run_section(self, worker: Worker, request: dict[str, Any], index: int,
+                     workdir: Path) -> dict[str, Any]:
+        starts = worker.started
+        try:
+            answer = worker.call(request)
+        except SandboxError as exc:
+            status = "timeout" if exc.reason == "timeout" else "error"
+            return {"scene": request["scene"], "status": status, "error": {
+                "kind": f"Worker{exc.reason.capitalize()}", "message": str(exc),
+                "line": None, "traceback": None}}
+        cold = worker.started != starts
         section: dict[str, Any] = {
             "scene": request["scene"], "status": answer.get("status", "error"),
             "worker_s": answer.get("duration_s"), "worker_started": cold,
