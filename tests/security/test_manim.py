@@ -70,7 +70,7 @@ use = "manim"
 [renderer.options]
 workers = 2
 [renderer.options.limits]
-wall_time_s = 8
+wall_time_s = 15
 memory_mb = 2048
 output_bytes = 4096
 
@@ -151,7 +151,7 @@ def test_hostile_scenes_fail_their_own_samples(
         assert rec.scores["manim-sections"].values["sections_ok"] == 0.0
         return rec
 
-    failed("endless-loop", "timeout", "did not finish within 8s")
+    failed("endless-loop", "timeout", "did not finish within 15s")
     failed("fork-bomb", "render_error", "forking processes", "(line 7)")
     failed("memory-hog", "render_error", "MemoryError", "(line 6)")
     for sample, path in [("read-passwd", "/etc/passwd"), ("read-ssh-key", str(key)),
