@@ -41,9 +41,11 @@ def test_reference_programs_are_the_scene_files() -> None:
 @pytest.mark.slow
 def test_pipeline_revises_the_misplaced_box(tmp_path: Path) -> None:
     out = tmp_path / "run"
-    Runner(load_config(EXAMPLE / "pipeline.toml"), out).run(console="quiet")
+    # the first sample, `stack`, is the one whose draft needs the revision
+    Runner(load_config(EXAMPLE / "pipeline.toml", {"dataset.limit": 1}),
+           out).run(console="quiet")
     records = {r.sample_id: r for r in RunStore(out).load()}
-    assert set(records) == {"stack", "shapes", "tower"}
+    assert set(records) == {"stack"}
     for record in records.values():
         assert record.status == "ok", record.reason
         assert len(record.rounds) == 2
