@@ -376,3 +376,31 @@ def test_credentials_and_other_processes_are_out_of_sight(fake_home: Path,
     assert results["parent_environ"] == "No such file or directory"
     assert results["processes"] <= 4  # its own PID namespace: bwrap's init and itself
     assert "PRIVATE-KEY" not in res.stdout and "sk-KEY" not in res.stdout
+
+
+def test_cgroups_of_killed_makers_are_swept() -> None:
+    """A process killed before it could remove its child's cgroup leaves it empty; the
+    next process that probes the machine removes it (and never one of a live maker)."""
+    root = sb._cgroup_root()
+    if root is None:
+        pytest.skip("no pids cgroup here")
+    dead = subprocess_pid_that_exited()
+    orphan = root / "visioncode" / f"{dead}-{uuid.uuid4().hex}"
+    mine = root / "visioncode" / f"{os.getpid()}-{uuid.uuid4().hex}"
+    orphan.mkdir()
+    mine.mkdir()
+    try:
+        sb._remove_stale_cgroups(root / "visioncode")
+        assert not orphan.exists() and mine.exists()
+    finally:
+        for group in (orphan, mine):
+            if group.exists():
+                group.rmdir()
+
+
+def subprocess_pid_that_exited() -> int:
+    import subprocess
+
+    proc = subprocess.Popen(["true"])
+    proc.wait()
+    return proc.pid

@@ -197,16 +197,30 @@ def _cgroup_root() -> Path | None:
 
 
 def _remove_stale_cgroups(folder: Path, age_s: float = 3600) -> None:
-    """Remove empty cgroups left by runs that were killed before they could (a cgroup
-    in use holds its processes, so rmdir fails on it; only old ones are tried, so one
-    made a moment ago and not yet joined is never taken)."""
+    """Remove empty cgroups left by processes that were killed before they could: those
+    whose maker (the pid their name starts with) is gone, and any over an hour old. A
+    cgroup in use holds its processes, so rmdir fails on it, and one made a moment ago by
+    a live process is never tried before its child joins it."""
     if not folder.is_dir():
         return
     cutoff = time.time() - age_s
     for group in folder.iterdir():
-        with contextlib.suppress(OSError):
-            if group.is_dir() and group.stat().st_mtime < cutoff:
+        maker = group.name.split("-", 1)[0]
+        with contextlib.suppress(OSError, ValueError):
+            if not group.is_dir():
+                continue
+            if (maker.isdigit() and not _alive(int(maker))) or group.stat().st_mtime < cutoff:
                 group.rmdir()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 @cache
@@ -320,7 +334,9 @@ class _Confinement:
         self.cgroup: Path | None = None
         root = _cgroup_root()
         if root is not None:
-            path = root / "visioncode" / self.token
+            # Named after the process that made it, so a later sweep can tell when its
+            # maker is gone (killed before it could remove it).
+            path = root / "visioncode" / f"{os.getpid()}-{self.token}"
             try:
                 path.mkdir(parents=True)
                 if limits.processes is not None:
