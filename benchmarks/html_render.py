@@ -3,7 +3,7 @@ sandboxed browser worker) against a new browser per page, and against Playwright
 bare with one browser, on the same pages in one run.
 
     .venv/bin/python benchmarks/html_render.py            # 40 pages at 480 x 360, best of 3
-    .venv/bin/python benchmarks/html_render.py --quick    # 4 pages, once (a smoke test)
+    .venv/bin/python benchmarks/html_render.py --quick    # 2 pages, once (a smoke test)
 
 Three ways to screenshot the same pages (the gui-next-state and screenshot2html example
 pages, cycled up to `--n`), each timed from a cold start (browser launch included) to the
@@ -106,11 +106,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="repetitions (fastest kept)")
     parser.add_argument("--width", type=int, default=480)
     parser.add_argument("--height", type=int, default=360)
-    parser.add_argument("--quick", action="store_true", help="4 pages, one repetition")
+    parser.add_argument("--quick", action="store_true", help="2 pages, one repetition")
     parser.add_argument("--out", type=Path, default=RESULTS, help="JSON results file")
     args = parser.parse_args()
     if args.quick:
-        args.n, args.repeat = 4, 1
+        args.n, args.repeat = 2, 1
     files = pages(args.n)
     ways = {
         "visioncode (browser reuse)": lambda out: with_visioncode(files, out, args.width,

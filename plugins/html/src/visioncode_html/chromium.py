@@ -36,7 +36,24 @@ FONT_ALIASES = {
     "serif": "Liberation Serif",
     "monospace": "Liberation Mono",
     "system-ui": "Liberation Sans",
+    # Chromium's default standard font, and the usual web fonts, to their metric twins
+    "Times New Roman": "Liberation Serif",
+    "Times": "Liberation Serif",
+    "Arial": "Liberation Sans",
+    "Helvetica": "Liberation Sans",
+    "Courier New": "Liberation Mono",
+    "Courier": "Liberation Mono",
 }
+
+
+#: A request naming no generic family (Chromium's form controls ask for the system
+#: font) gets sans-serif, as fontconfig's own 49-sansserif.conf would do.
+DEFAULT_FAMILY = (
+    '  <match target="pattern">'
+    + "".join(f'<test qual="all" name="family" compare="not_eq"><string>{g}</string></test>'
+              for g in ("sans-serif", "serif", "monospace"))
+    + '<edit name="family" mode="append_last"><string>sans-serif</string></edit></match>\n'
+)
 
 
 class ChromiumNotFound(RuntimeError):
@@ -114,7 +131,7 @@ def write_fontconfig(folder: Path) -> Path:
     conf = folder / "fonts.conf"
     conf.write_text(
         '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig>\n'
-        f"{dirs}  <cachedir>{folder / 'cache'}</cachedir>\n{aliases}"
+        f"{dirs}  <cachedir>{folder / 'cache'}</cachedir>\n{aliases}{DEFAULT_FAMILY}"
         "  <match target=\"font\"><edit name=\"antialias\" mode=\"assign\"><bool>true</bool>"
         "</edit><edit name=\"hinting\" mode=\"assign\"><bool>false</bool></edit>"
         "<edit name=\"rgba\" mode=\"assign\"><const>none</const></edit></match>\n"

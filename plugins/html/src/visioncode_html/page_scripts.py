@@ -23,7 +23,8 @@ INIT_SCRIPT = r"""
       animation-iteration-count: 1 !important;
       transition: none !important; caret-color: transparent !important;
       scroll-behavior: auto !important; }
-    :where(html) { background-color: __BACKGROUND__; }`;
+    :where(html) { background-color: __BACKGROUND__; }
+    :where(button, input, select, textarea) { font-family: sans-serif; }`;
   const add = () => {
     if (document.getElementById('__visioncode_style')) return;
     const el = document.createElement('style');
