@@ -174,3 +174,22 @@ def test_run_limited_caps_output(tmp_path: Path) -> None:
                       limits=Limits(output_bytes=4096))
     assert res.returncode == 0 and res.truncated
     assert len(res.stdout) < 5000 and "more bytes dropped" in res.stdout
+
+
+def test_worker_started_from_a_short_lived_thread_outlives_it() -> None:
+    """The sandbox kills a child when the thread that forked it exits (bubblewrap's
+    --die-with-parent is per thread): children are forked by a long-lived thread, so a
+    Worker first used inside a thread pool stays warm after the pool is gone."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    w = worker()
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            first = pool.submit(w.call, {"op": "echo", "value": 1}).result()
+        time.sleep(0.5)  # the pool's thread has exited
+        assert w.alive, "the worker died with the thread that first used it"
+        second = w.call({"op": "echo", "value": 2})
+        assert (first["value"], second["value"]) == (1, 2)
+        assert w.started == 1
+    finally:
+        w.close()

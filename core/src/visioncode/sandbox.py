@@ -35,6 +35,7 @@ import collections
 import contextlib
 import json
 import os
+import queue
 import re
 import resource
 import selectors
@@ -47,6 +48,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -458,6 +460,48 @@ class _CappedReader(threading.Thread):
         return data.decode("utf-8", "replace")
 
 
+class _Spawner:
+    """Starts sandboxed children from one long-lived thread.
+
+    Why: bubblewrap's `--die-with-parent` (PR_SET_PDEATHSIG) fires when the *thread* that
+    forked the child exits, not the process. A Worker first used from a short-lived thread
+    (a `ThreadPoolExecutor` that is shut down, a request handler) would otherwise be killed
+    with that thread and silently restarted on every call. The main thread lives as long
+    as the process, so it forks directly; any other thread hands the fork to this one."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._jobs: queue.Queue[_SpawnJob] = queue.Queue()
+        self._owner_pid: int | None = None
+
+    def popen(self, *args: Any, **kwargs: Any) -> subprocess.Popen[bytes]:
+        if threading.current_thread() is threading.main_thread():
+            return subprocess.Popen(*args, **kwargs)
+        with self._lock:
+            if self._owner_pid != os.getpid():  # first use, or a forked copy of this process
+                self._jobs = queue.Queue()
+                threading.Thread(target=self._serve, args=(self._jobs,), daemon=True,
+                                 name="visioncode-spawner").start()
+                self._owner_pid = os.getpid()
+            jobs = self._jobs
+        done: Future[subprocess.Popen[bytes]] = Future()
+        jobs.put((args, kwargs, done))
+        return done.result()
+
+    @staticmethod
+    def _serve(jobs: queue.Queue[_SpawnJob]) -> None:
+        while True:
+            args, kwargs, done = jobs.get()
+            try:
+                done.set_result(subprocess.Popen(*args, **kwargs))
+            except BaseException as exc:
+                done.set_exception(exc)
+
+
+_SpawnJob = tuple[tuple[Any, ...], dict[str, Any], "Future[subprocess.Popen[bytes]]"]
+_spawner = _Spawner()
+
+
 def run_limited(
     argv: list[str],
     *,
@@ -471,7 +515,7 @@ def run_limited(
     start = time.perf_counter()
     confinement = _Confinement(limits)
     try:
-        proc = subprocess.Popen(
+        proc = _spawner.popen(
             _argv(argv, limits, cwd), cwd=cwd,
             env=child_env({**(env or {}), TOKEN_ENV: confinement.token}),
             stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
@@ -537,7 +581,7 @@ class Worker:
     def _start(self) -> None:
         self._confinement = _Confinement(self.limits)
         try:
-            self.proc = subprocess.Popen(
+            self.proc = _spawner.popen(
                 _argv([self.python, "-m", self.module], self.limits, self.cwd), cwd=self.cwd,
                 env=child_env({**(self.env or {}), TOKEN_ENV: self._confinement.token}),
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
