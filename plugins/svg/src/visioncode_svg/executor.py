@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 
@@ -27,6 +28,13 @@ class SvgExecutorOptions(ComponentOptions):
     )
     max_nesting: int = Field(
         2, ge=0, description="how deep SVG images in data: URLs may nest (0 forbids them)"
+    )
+    on_unsafe: Literal["remove", "fail"] = Field(
+        "remove",
+        description="what to do with scripts, event handlers and external or local "
+        "references: `remove` them (recorded in notes) and render the rest, or `fail` the "
+        "program with status `unsafe` naming each one (a strict benchmark that counts "
+        "hostile output as a failure)",
     )
 
 
@@ -74,6 +82,20 @@ class SvgExecutor(CodeExecutor):
                     kind="internal",
                     message=f"the SVG sanitiser failed: {type(exc).__name__}: {exc}",
                 ),
+                duration_s=time.perf_counter() - start,
+            )
+        if result.removed and self.options.on_unsafe == "fail":
+            first = result.removed[0]
+            listed = "; ".join(str(r) for r in result.removed[:10])
+            more = len(result.removed) - 10
+            return Execution(
+                status="unsafe", program=program,
+                error=ProgramError(
+                    kind="unsafe",
+                    message=f"the SVG has active or external content: {listed}"
+                    + (f"; and {more} more" if more > 0 else ""),
+                    line=first.line),
+                metadata={"removed_count": len(result.removed)},
                 duration_s=time.perf_counter() - start,
             )
         workdir = Path(workdir)

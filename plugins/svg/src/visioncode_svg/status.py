@@ -9,6 +9,7 @@ first that applies:
 |---|---|
 | `no_svg` | the output holds no `<svg` element |
 | `parse_error` | the SVG is not well-formed, or is rejected (entities, size, `<use>` explosion) |
+| `unsafe` | `on_unsafe = "fail"` and it holds scripts, handlers or external/local references |
 | `timeout` | the renderer did not finish within `limits.wall_time_s` |
 | `render_error` | the renderer failed or its worker crashed (memory limit, library error) |
 | `repaired` | it rendered, after a repair of the extracted text (see `extract`) |
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 from visioncode import RoundRecord
 
-STATUSES = ("ok", "repaired", "no_svg", "parse_error", "render_error", "timeout")
+STATUSES = ("ok", "repaired", "no_svg", "parse_error", "unsafe", "render_error", "timeout")
 
 
 def svg_status(round_record: RoundRecord) -> str:
