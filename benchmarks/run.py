@@ -175,7 +175,7 @@ def generic_section(name: str, data: dict[str, Any]) -> str:
     ratios = _ratios(r if r is not None else {k: v for k, v in data.items()
                                                 if not isinstance(v, dict)})
     settings = [f"{k} {_cell(v)}" for k, v in data.items()
-                if k not in skip and _scalar(v) and "ratio" not in k]
+                if k not in skip and _scalar(v) and "ratio" not in k and "speedup" not in k]
     when = data.get("measured_at", "")
     lines = [f"<!-- {name}:start -->", GENERATED, f"## {name}", "",
              f"`.venv/bin/python benchmarks/{name}.py`"
