@@ -24,8 +24,10 @@ def test_benchmark_quick(tmp_path: Path) -> None:
     result = json.loads(out.read_text())
     assert result["pages"] == 2
     assert set(result["screenshots_per_s"]) == {
-        "visioncode (browser reuse)", "new browser per page", "bare Playwright (one browser)"}
-    assert result["reuse_speedup"] > 0 and result["overhead"] > 0
+        "visioncode, browser reuse", "visioncode, new browser per page",
+        "bare, browser reuse", "bare, new browser per page"}
+    assert result["reuse_speedup"] > 0 and result["reuse_speedup_bare"] > 0
+    assert result["overhead"] > 0
 
 
 def test_entry_points_import_without_playwright() -> None:

@@ -197,11 +197,14 @@ def test_hostile_pages_fail_their_own_samples(
     blocked_urls = {b["url"] for b in net.rounds[0].execution.metadata["blocked"]}  # type: ignore[union-attr]
     assert listener.ws_url in blocked_urls and f"{listener.http_url}fetch" in blocked_urls
 
-    flood = records["console-flood"]
-    if flood.status == "ok":
+    flood = records["console-flood"]  # messages are capped; the flood itself costs time
+    if flood.status == "ok":  # and memory (the driver buffers them): any of the three
         neutralised("console-flood", "dropped")
     else:
-        failed("console-flood", "timeout", "time_limit")
+        status = flood.rounds[0].status
+        assert status in ("timeout", "memory"), flood.reason
+        failed("console-flood", status, {"timeout": "time_limit",
+                                         "memory": "more than 1200 mb"}[status])
     neutralised("dialogs", "dismissed 3 dialog(s) (alert, confirm, prompt)")
     # the https popup is opened (its load blocked) and closed; the file:// one never opens
     neutralised("window-open", "closed 1 popup window(s)", "local file")
