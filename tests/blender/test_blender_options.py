@@ -125,6 +125,7 @@ def test_cycles_options(scene: Execution, bpy_python: Path, tmp_path: Path) -> N
     startup_and_binary_checks(CyclesRenderer, scene, bpy_python, tmp_path, samples=1)
 
 
+@pytest.mark.slow
 def test_workbench_options(scene: Execution, bpy_python: Path, tmp_path: Path) -> None:
     def workbench(**options: object) -> np.ndarray:
         r = WorkbenchRenderer(WorkbenchRenderer.Options(shader_cache=SHADERS, **options))

@@ -128,6 +128,7 @@ SVG = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 48">'
        'stroke-width="0.7"/></svg>')
 
 
+@pytest.mark.slow
 def test_renderer_agreement_win_size_sets_the_ssim_window(tmp_path: Path) -> None:
     executor = load("executor", "svg")(context=ComponentContext(name="svg"))
     cairo = load("renderer", "cairosvg")(context=ComponentContext(name="cairosvg"))
