@@ -157,6 +157,7 @@ height = {size}
 use = "render-success"
 [run]
 workers = 1
+render_cache = false
 """)
     loaded = load_config(work / "pipeline.toml")
     start = time.perf_counter()

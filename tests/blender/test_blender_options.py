@@ -70,6 +70,7 @@ def test_executor_startup_timeout_s(bpy_python: Path, tmp_path: Path) -> None:
     finally:
         short.close()
     assert not failed.ok and failed.status == "timeout", failed
+    assert failed.error is not None and "did not start" in failed.error.message
     ok = BlenderExecutor(BlenderExecutorOptions(startup_timeout_s=120))
     try:
         done = ok.execute(program, tmp_path / "ok")
@@ -92,7 +93,7 @@ def startup_and_binary_checks(cls: type, scene: Execution, bpy_python: Path, tmp
     `through_binary`, also a render through a Blender-style executable."""
     short = render_with(cls(cls.Options(startup_timeout_s=TOO_SHORT, **options)), scene,
                         tmp_path / "short")
-    assert short.status == "timeout", short
+    assert short.status == "timeout" and "did not start" in (short.error or ""), short
     missing = render_with(cls(cls.Options(python=tmp_path / "no-python", **options)), scene,
                           tmp_path / "missing-python")
     assert missing.status == "error" and "python option" in (missing.error or "")

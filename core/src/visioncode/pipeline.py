@@ -37,10 +37,10 @@ from .messages import Completion, Message, ModelRequest, Usage
 from .model_calls import ModelCalls
 from .plugin_manager import VisioncodePluginManager
 from .records import ComponentInfo, RoundRecord, SampleRecord, StopReason
+from .render_cache import RenderCache
 from .rendering import PromptedImage, Rendering
 from .samples import Sample
 from .scoring import Score
-from .render_cache import RenderCache
 from .tracing import TracePlugin
 
 log = structlog.get_logger()

@@ -118,8 +118,7 @@ class Runner:
         records = [r for r in self.store.load() if r.sample_id in wanted]
         summary = summarize(records)
         self.store.write_text("summary.json", summary.model_dump_json(indent=2))
-        self.store.write_text("summary.md", to_markdown(summary, title=self.store.dir.name)
-                              + render_cache_line(records))
+        self.store.write_text("summary.md", to_markdown(summary, title=self.store.dir.name))
         log.info("run.done", seconds=round(time.perf_counter() - start, 3),
                  ok=summary.ok, failed=summary.failed, errors=summary.errors)
         return summary
@@ -233,21 +232,6 @@ def _worker_died(sample: Sample) -> SampleRecord:
               "the out-of-memory killer), once with other samples in flight and once "
               "alone; the other samples were not affected. Rerun it with --resume "
               "--retry-errors.")
-
-
-def render_cache_line(records: list[SampleRecord]) -> str:
-    """How many of the run's renders came from the render cache, for summary.md."""
-    renders = hits = 0
-    for r in records:
-        for rnd in r.rounds:
-            if rnd.rendering is None:
-                continue
-            renders += 1
-            meta = rnd.rendering.metadata.get("render_cache")
-            hits += bool(isinstance(meta, dict) and meta.get("hit"))
-    if not renders:
-        return ""
-    return f"\nRenders: {renders}; served from the render cache: {hits} of {renders}\n"
 
 
 def _batches(todo: list[Sample], size: int) -> Iterator[list[Sample]]:

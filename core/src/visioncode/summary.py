@@ -41,6 +41,9 @@ class RunSummary(BaseModel):
     metrics: list[MetricSummary] = Field(default_factory=list)
     usage: Usage = Field(default_factory=Usage)
     seconds_per_sample: float | None = None
+    #: Renders of every round, and how many of them the render cache served.
+    renders: int = 0
+    render_cache_hits: int = 0
 
 
 def summarize(records: list[SampleRecord]) -> RunSummary:
@@ -56,7 +59,11 @@ def summarize(records: list[SampleRecord]) -> RunSummary:
     metrics = [MetricSummary(**asdict(aggregate(run, name))) for name in sorted(run.values)]
     usage = sum((r.usage for r in records), Usage())
     total = [r.timings.get("total") for r in records if r.timings.get("total") is not None]
+    renders = [rnd.rendering for r in records for rnd in r.rounds if rnd.rendering is not None]
+    hits = sum(bool(isinstance(meta := g.metadata.get("render_cache"), dict) and meta.get("hit"))
+               for g in renders)
     return RunSummary(
+        renders=len(renders), render_cache_hits=hits,
         samples=n, ok=status["ok"], failed=status["failed"], errors=status["error"],
         success_rate=status["ok"] / n if n else 0.0, statuses=dict(sorted(reasons.items())),
         metrics=metrics, usage=usage,
@@ -86,6 +93,9 @@ def to_markdown(summary: RunSummary, title: str = "Run summary") -> str:
     if u.cache_hits:
         lines.append(f"Answered from the response cache: {u.cache_hits} (tokens in/out "
                      f"saved: {u.saved_input_tokens}/{u.saved_output_tokens})")
+    if summary.renders:
+        lines.append(f"Renders: {summary.renders}; served from the render cache: "
+                     f"{summary.render_cache_hits} of {summary.renders}")
     return "\n".join(lines) + "\n"
 
 

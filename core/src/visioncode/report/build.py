@@ -18,7 +18,6 @@ from pygments.lexers import HtmlLexer, PythonLexer, TextLexer, XmlLexer
 
 from ..errors import RunDirError
 from ..records import RoundRecord, RunManifest, SampleRecord
-from ..runner import render_cache_line
 from ..samples import Sample, load_manifest
 from ..store import RunStore
 from ..summary import RunSummary, summarize
@@ -128,9 +127,9 @@ def _summary_table(data: RunData) -> str:
     notes = [f"Success rate (rendered): {s.success_rate:.1%} ({s.ok} of {s.samples}).",
              f"Model calls: {u.calls}, tokens in/out {u.input_tokens}/{u.output_tokens}, "
              f"answered from the response cache: {u.cache_hits}."]
-    cache = render_cache_line(data.records).strip()
-    if cache:
-        notes.append(cache + ".")
+    if s.renders:
+        notes.append(f"Renders: {s.renders}; served from the render cache: "
+                     f"{s.render_cache_hits} of {s.renders}.")
     if s.seconds_per_sample is not None:
         notes.append(f"Seconds per sample: {s.seconds_per_sample:.3g}.")
     return (table + "<table class='statuses'><thead><tr><th>final status</th>"

@@ -249,6 +249,9 @@ def _release(worker: Worker, runtime: Path) -> None:
 def describe_failure(exc: SandboxError, wall_time_s: float) -> tuple[str, str]:
     """(status, message) for a worker that did not answer."""
     if exc.reason == "timeout":
+        if str(exc).startswith("no start"):  # the worker's own start-up (importing bpy)
+            return "timeout", (f"the bpy worker did not start: {exc} (raise "
+                               "startup_timeout_s if importing bpy is slow here)")
         return "timeout", (f"the job did not finish within {wall_time_s:g}s; the bpy worker "
                            "was killed and will be replaced")
     if exc.reason == "memory":
