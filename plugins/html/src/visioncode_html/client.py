@@ -36,9 +36,9 @@ class BrowserLimits(BaseModel):
     timeout_s: float = Field(20.0, gt=0, description="seconds for one job (load, every "
                              "action, every screenshot); past it the browser is killed "
                              "and the sample fails as `timeout`")
-    memory_mb: int | None = Field(2048, ge=256, description="most memory (resident set "
-                                  "size, MiB) all browser processes together may use; past "
-                                  "it the browser is killed and the sample fails as `memory`")
+    memory_mb: int | None = Field(2048, ge=256, description="most private resident memory "
+                                  "(MiB) all browser processes together may use; past it "
+                                  "the browser is killed and the sample fails as `memory`")
     network: bool = Field(False, description="give the worker process network access (the "
                           "browser still blocks every request and WebSocket itself)")
     startup_timeout_s: float = Field(120.0, gt=0, description="seconds allowed for "

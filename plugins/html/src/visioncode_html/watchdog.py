@@ -5,8 +5,9 @@ Why a watchdog and not the sandbox's rlimits: Chromium reserves terabytes of vir
 address space up front, so `RLIMIT_AS` (`Limits.memory_mb`) makes it fail to start; it is
 set to None for the browser worker. What bounds memory instead is (1) V8's heap limit
 (`--js-flags=--max-old-space-size`, a page past it crashes its renderer), and (2) this
-thread, which sums the resident set size of every process under the worker every
-`interval_s` and kills the browser when the sum passes the limit. And a page stuck in
+thread, which sums the private resident memory (resident minus shared pages) of every
+process under the worker every `interval_s` and kills the browser when the sum passes
+the limit. And a page stuck in
 `while (true) {}` blocks calls Playwright
 cannot time out (an `evaluate` waits forever); the deadline kill unblocks them, because
 every pending call fails once the browser is gone.
@@ -49,14 +50,17 @@ _PAGE_MB = os.sysconf("SC_PAGE_SIZE") / (1024 * 1024)
 
 
 def memory_mb(pids: list[int]) -> float:
-    """Sum of the resident set sizes of `pids`, in MiB. Pages shared between Chromium's
-    processes count once per process, so this overestimates a little: the limit errs on
-    the safe side. (/proc/PID/statm is cheap to read, unlike smaps_rollup's PSS, which
-    walks the page tables and slowed every page when polled.)"""
+    """Resident memory of `pids` that is not file-backed or shared (resident minus shared
+    pages, from /proc/PID/statm), in MiB: what a page's own allocations grow. Shared
+    libraries and the shared-memory buffers Chromium's processes pass between them would
+    count once per process in a plain RSS sum, which grows with every process a page
+    opens whatever it allocates; statm is also cheap to read, unlike smaps_rollup (PSS),
+    which walks the page tables and slowed every page when polled."""
     total = 0
     for pid in pids:
         with contextlib.suppress(OSError, ValueError, IndexError):
-            total += int(Path(f"/proc/{pid}/statm").read_text().split()[1])
+            fields = Path(f"/proc/{pid}/statm").read_text().split()
+            total += max(0, int(fields[1]) - int(fields[2]))
     return total * _PAGE_MB
 
 
