@@ -67,7 +67,7 @@ def test_missing_method_cannot_be_instantiated() -> None:
 def test_subset_of_parameters_is_accepted(tmp_path: Path) -> None:
     pm = VisioncodePluginManager()
     pm.register_component(PartialExecutor(context=ctx("p")), "executor")
-    result = pm.hook.visioncode_execute(program="<svg/>", workdir=tmp_path)
+    result = pm.hook.visioncode_execute(program="<svg/>", workdir=tmp_path, sample=None)
     assert result.program == "<svg/>"
     # The default extract of CodeExecutor is mapped too.
     extraction = pm.hook.visioncode_extract(text="```svg\n<svg/>\n```")

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from visioncode import Execution, RenderSpec
+from visioncode import Execution, RenderSpec, Sample
 from visioncode.registry import load
 from visioncode_html.executor import HtmlExecutor
 from visioncode_html.extract import extract_html
@@ -153,3 +153,29 @@ def test_chromium_svg_transparent(chromium_svg: ChromiumSvgRenderer, tmp_path: P
     r = chromium_svg.render(Execution(status="ok", program="", artifacts={"svg": bad}),
                             RenderSpec(), tmp_path)
     assert r.status == "error" and "not well-formed" in (r.error or "")
+
+
+BUTTON_PAGE = ("<p id='state'>waiting</p><button id='go' "
+               "onclick=\"document.getElementById('state').textContent='done'\">Go</button>")
+
+
+def test_executor_replays_actions_from_the_sample_meta(executor: HtmlExecutor,
+                                                       tmp_path: Path) -> None:
+    sample = Sample(id="s", meta={"actions": [{"type": "click", "selector": "#go"}]})
+    ex = executor.execute(BUTTON_PAGE, tmp_path / "meta", sample)
+    assert ex.status == "ok", ex.error
+    assert any("from the sample's meta['actions']" in n for n in ex.notes)
+    assert [s["action"] for s in ex.metadata["steps"]] == [None, "click #go"]
+    assert "done" in ex.artifacts["dom"].read_text()
+
+    ignoring = HtmlExecutor(HtmlExecutor.Options(actions_field=None, width=200, height=100))
+    try:
+        plain = ignoring.execute(BUTTON_PAGE, tmp_path / "ignored", sample)
+    finally:
+        ignoring.close()
+    assert plain.status == "ok" and "waiting" in plain.artifacts["dom"].read_text()
+
+    bad = Sample(id="b", meta={"actions": [{"type": "click"}]})
+    failed = executor.execute(BUTTON_PAGE, tmp_path / "bad", bad)
+    assert failed.status == "parse_error" and failed.error is not None
+    assert "meta 'actions'" in failed.error.message

@@ -147,7 +147,10 @@ class CodeExecutor(Component):
         return Extraction(program=program, notes=["took fenced block"] if m else [])
 
     @abstractmethod
-    def execute(self, program: str, workdir: Path) -> Execution: ...
+    def execute(self, program: str, workdir: Path) -> Execution:
+        """Run `program`, writing only under `workdir`. An executor with per-sample inputs
+        (GUI actions, a follow-up simulation) adds a `sample: Sample | None = None`
+        parameter and the pipeline passes the sample being run."""
 
 
 class Renderer(Component):

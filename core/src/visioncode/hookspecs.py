@@ -45,10 +45,15 @@ def visioncode_extract(text: str) -> Extraction:  # type: ignore[empty-body]
 
 
 @hookspec(firstresult=True)
-def visioncode_execute(program: str, workdir: Path) -> Execution:  # type: ignore[empty-body]
+def visioncode_execute(  # type: ignore[empty-body]
+    program: str, workdir: Path, sample: Sample | None
+) -> Execution:
     """CodeExecutor: run an untrusted program in isolation, writing only under `workdir`.
 
-    Never raise for a bad program: return an Execution whose status and error say why."""
+    `sample` is the sample being run (None outside a pipeline, e.g. `visioncode render`),
+    for executors with per-sample inputs such as GUI actions in `sample.meta`; an executor
+    that needs none leaves the parameter out of its method. Never raise for a bad program:
+    return an Execution whose status and error say why."""
 
 
 @hookspec(firstresult=True)

@@ -170,9 +170,9 @@ class Pipeline:
     def extract(self, text: str) -> Extraction:
         return self._call("executor", "visioncode_extract", Extraction, text=text)
 
-    def execute(self, program: str, workdir: Path) -> Execution:
+    def execute(self, program: str, workdir: Path, sample: Sample | None = None) -> Execution:
         return self._call("executor", "visioncode_execute", Execution,
-                          program=program, workdir=workdir)
+                          program=program, workdir=workdir, sample=sample)
 
     def render(self, execution: Execution, workdir: Path) -> Rendering:
         return self._call("renderer", "visioncode_render", Rendering,
@@ -291,7 +291,7 @@ class Pipeline:
             rec.status = rec.extraction.status
             rec.reason = "; ".join(rec.extraction.notes) or "no program in the output"
         else:
-            rec.execution = self.execute(rec.extraction.program, rdir)
+            rec.execution = self.execute(rec.extraction.program, rdir, sample)
             if not rec.execution.ok:
                 rec.status = rec.execution.status
                 err = rec.execution.error

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 
 from visioncode import (
     CodeExecutor,
@@ -24,6 +24,7 @@ from visioncode import (
     Execution,
     Extraction,
     ProgramError,
+    Sample,
 )
 
 from .actions import Action, ActionsError, actions_in_program
@@ -46,6 +47,9 @@ class HtmlExecutorOptions(ComponentOptions):
     scale: float = Field(1.0, gt=0, le=4, description="device scale factor of the screenshots")
     actions: list[Action] = Field(default_factory=list, description="actions to replay when "
                                   "the program has no actions block of its own")
+    actions_field: str | None = Field(
+        "actions", description="the sample meta key whose list of actions is replayed when "
+        "the program has no actions block (before the `actions` option); None ignores meta")
     step_screenshots: bool = Field(True, description="save a screenshot after every step "
                                    "(off: only the last step's)")
     fail_on_page_error: bool = Field(False, description="fail the sample (status "
@@ -78,7 +82,7 @@ class HtmlExecutor(CodeExecutor):
     def extract(self, text: str) -> Extraction:
         return extract_html(text)
 
-    def execute(self, program: str, workdir: Path) -> Execution:
+    def execute(self, program: str, workdir: Path, sample: Sample | None = None) -> Execution:
         start = time.perf_counter()
 
         def failed(status: str, kind: str, message: str, line: int | None = None,
@@ -96,8 +100,18 @@ class HtmlExecutor(CodeExecutor):
         except ActionsError as exc:
             return failed("parse_error", "actions", str(exc))
         notes = describe_program(program)
+        from_meta = (sample.meta.get(self.options.actions_field)
+                      if sample is not None and self.options.actions_field else None)
         if line is not None:
             notes.append(f"replaying {len(actions)} action(s) from the actions block (line {line})")
+        elif from_meta is not None:
+            try:
+                actions = [Action.model_validate(a) for a in from_meta]
+            except (ValidationError, TypeError) as exc:
+                return failed("parse_error", "actions", f"sample meta "
+                              f"{self.options.actions_field!r}: {exc}")
+            notes.append(f"replaying {len(actions)} action(s) from the sample's "
+                         f"meta[{self.options.actions_field!r}]")
         else:
             actions = list(self.options.actions)
             if actions:

@@ -39,7 +39,7 @@ class ExecutorContract(ComponentContract):
 
     def execute(self, executor: object, program: str, workdir: Path) -> Execution:
         result = self.call(executor, "execute", program=program,  # type: ignore[arg-type]
-                           workdir=workdir)
+                           workdir=workdir, sample=None)
         assert isinstance(result, Execution), f"execute returned {type(result).__name__}"
         return result
 
