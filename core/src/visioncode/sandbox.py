@@ -295,6 +295,23 @@ def _writable(cwd: Path, limits: Limits) -> list[Path]:
     return seen
 
 
+def _inside_temp() -> list[Path]:
+    """The project and code folders (the working folder, the interpreter's prefix, every
+    import path) that lie inside the writable temp folder, outermost only."""
+    temp = Path(tempfile.gettempdir()).resolve()
+    found: list[Path] = []
+    for candidate in sorted({Path.cwd(), Path(sys.prefix), *(Path(p) for p in sys.path if p)},
+                            key=lambda p: len(p.parts)):
+        try:
+            folder = candidate.resolve()
+        except OSError:
+            continue
+        if (folder.is_dir() and folder != temp and folder.is_relative_to(temp)
+                and not any(folder.is_relative_to(f) for f in found)):
+            found.append(folder)
+    return found
+
+
 def _hidden() -> list[str]:
     """bwrap arguments that hide credential files and folders under the home folder."""
     args: list[str] = []
@@ -317,8 +334,18 @@ def _argv(argv: list[str], limits: Limits, cwd: Path) -> list[str]:
         if not limits.network:
             args.append("--unshare-net")
         args += _hidden()
-        for folder in _writable(cwd, limits):
+        writable = _writable(cwd, limits)
+        for folder in writable:
             args += ["--bind", str(folder), str(folder)]
+        # A checkout or virtual environment inside the temp folder (CI clones often live in
+        # /tmp) would be writable through it: mount it read-only again, then reopen the
+        # job's own folders that lie inside it.
+        protected = _inside_temp()
+        for folder in protected:
+            args += ["--ro-bind", str(folder), str(folder)]
+        for folder in writable:
+            if any(folder.is_relative_to(p) for p in protected):
+                args += ["--bind", str(folder), str(folder)]
         return [*args, "--chdir", str(cwd.resolve()), "--", *argv]
     if iso.level == "namespaces":
         prefix = list(_unshare())
