@@ -179,3 +179,19 @@ def test_executor_replays_actions_from_the_sample_meta(executor: HtmlExecutor,
     failed = executor.execute(BUTTON_PAGE, tmp_path / "bad", bad)
     assert failed.status == "parse_error" and failed.error is not None
     assert "meta 'actions'" in failed.error.message
+
+
+def test_page_backgrounds_cover_the_canvas_as_in_a_browser(
+        executor: HtmlExecutor, chromium: ChromiumRenderer, tmp_path: Path) -> None:
+    """A <body> background paints the whole canvas (CSS propagates it), also below short
+    content; a page with no background of its own gets the RenderSpec's colour there."""
+    spec = RenderSpec(width=200, height=100, background="#ffffff")
+    short = "<style>body{margin:0;background:#ff0000}</style><p>one line</p>"
+    plain = "<p>one line</p>"
+    got = {}
+    for name, page, bg in [("body", short, "#ffffff"), ("plain", plain, "#00ff00")]:
+        ex = executor.execute(page, tmp_path / name)
+        r = chromium.render(ex, spec.model_copy(update={"background": bg}), tmp_path / name)
+        assert r.status == "ok", r.error
+        got[name] = Image.open(r.images[0]).convert("RGB").getpixel((100, 95))
+    assert got == {"body": (255, 0, 0), "plain": (0, 255, 0)}

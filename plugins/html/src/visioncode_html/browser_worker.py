@@ -55,7 +55,15 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from visioncode import serve
 
 from .chromium import PAGE_URL, executable, launch_args, write_fontconfig
-from .page_scripts import DOM_SNAPSHOT, INIT_SCRIPT, INTERACTIVE, SCROLL, TEXT_BLOCKS, TWO_FRAMES
+from .page_scripts import (
+    CSS_COLOUR_TO_RGBA,
+    DOM_SNAPSHOT,
+    INIT_SCRIPT,
+    INTERACTIVE,
+    SCROLL,
+    TEXT_BLOCKS,
+    TWO_FRAMES,
+)
 from .watchdog import Watchdog
 
 #: Grace after a job's own deadline before the watchdog kills the browser (Playwright's
@@ -189,6 +197,19 @@ def _ms(deadline: float) -> float:
     return max(1.0, (deadline - time.monotonic()) * 1000)
 
 
+def _paint_canvas(ctx: BrowserContext, page: Page, background: str | None) -> None:
+    """Make the RenderSpec's background the canvas colour (what shows where the page paints
+    nothing), in place of the browser's default white. Done through Chromium's default
+    background colour rather than a style on <html>, so a page's own <html> or <body>
+    background still covers the whole canvas as CSS says it does. None (transparent) is
+    left to the screenshot's omit_background."""
+    if background is None:
+        return
+    rgba = page.evaluate(CSS_COLOUR_TO_RGBA, background)
+    ctx.new_cdp_session(page).send("Emulation.setDefaultBackgroundColorOverride",
+                                   {"color": rgba})
+
+
 def _new_context(browser: Browser, req: dict[str, Any], log: JobLog,
                  html: bytes) -> BrowserContext:
     ctx = browser.new_context(
@@ -197,8 +218,7 @@ def _new_context(browser: Browser, req: dict[str, Any], log: JobLog,
         accept_downloads=False, service_workers="block", java_script_enabled=True,
         color_scheme="light", reduced_motion="reduce", locale="en-US", timezone_id="UTC",
     )
-    background = req.get("background") or "transparent"
-    ctx.add_init_script(INIT_SCRIPT.replace("__BACKGROUND__", background))
+    ctx.add_init_script(INIT_SCRIPT)
 
     def route(route: Route) -> None:
         request = route.request
@@ -325,6 +345,7 @@ def run_job(session: BrowserSession, req: dict[str, Any]) -> dict[str, Any]:
     try:
         ctx = _new_context(browser, req, log, html)
         page = ctx.new_page()
+        _paint_canvas(ctx, page, req.get("background"))
         lap("context")
         ctx.on("page", log.on_popup)  # after the main page: every later page is a popup
         page.on("console", log.on_console)

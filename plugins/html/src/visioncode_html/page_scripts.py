@@ -23,7 +23,6 @@ INIT_SCRIPT = r"""
       animation-iteration-count: 1 !important;
       transition: none !important; caret-color: transparent !important;
       scroll-behavior: auto !important; }
-    :where(html) { background-color: __BACKGROUND__; }
     :where(button, input, select, textarea) { font-family: sans-serif; }`;
   const add = () => {
     if (document.getElementById('__visioncode_style')) return;
@@ -35,6 +34,21 @@ INIT_SCRIPT = r"""
   if (document.documentElement) add();
   document.addEventListener('DOMContentLoaded', add);
 })();
+"""
+
+#: Any CSS colour as the {r, g, b, a} Chromium's DevTools protocol takes (the browser
+#: parses it, so every CSS colour syntax works).
+CSS_COLOUR_TO_RGBA = r"""
+(c) => {
+  const x = document.createElement('canvas').getContext('2d');
+  x.fillStyle = '#000'; x.fillStyle = c;
+  const v = x.fillStyle;
+  if (v.startsWith('#'))
+    return {r: parseInt(v.slice(1, 3), 16), g: parseInt(v.slice(3, 5), 16),
+            b: parseInt(v.slice(5, 7), 16), a: 1};
+  const p = v.slice(v.indexOf('(') + 1, -1).split(',').map(parseFloat);
+  return {r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1};
+}
 """
 
 #: Resolves after two animation frames: layout and paint of the last change are done.
