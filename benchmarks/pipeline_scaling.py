@@ -197,15 +197,10 @@ def stage_totals(out: Path) -> dict[str, float]:
 
 
 def render_hits(out: Path) -> tuple[int, int]:
+    from visioncode.render_cache import render_counts
     from visioncode.store import RunStore
 
-    renders = hits = 0
-    for r in RunStore(out).load():
-        for rnd in r.rounds:
-            if rnd.rendering is not None:
-                renders += 1
-                hits += bool(rnd.rendering.metadata.get("render_cache", {}).get("hit"))
-    return renders, hits
+    return render_counts(RunStore(out).load())
 
 
 def openai_model(url: str) -> str:

@@ -31,6 +31,7 @@ from rich.text import Text
 
 from .hookspecs import hookimpl
 from .records import SampleRecord
+from .render_cache import render_counts
 
 Mode = Literal["bar", "json", "quiet"]
 
@@ -155,11 +156,9 @@ class RunProgress:
         setattr(s, record.status, getattr(s, record.status) + 1)
         self._statuses[_status(record)] += 1
         s.statuses = dict(sorted(self._statuses.items()))
-        for rnd in record.rounds:
-            if rnd.rendering is not None:
-                s.renders += 1
-                meta = rnd.rendering.metadata.get("render_cache")
-                s.render_cache_hits += bool(isinstance(meta, dict) and meta.get("hit"))
+        renders, hits = render_counts([record])
+        s.renders += renders
+        s.render_cache_hits += hits
         s.in_flight = self.tracker.snapshot() if self.tracker else {}
         s.elapsed_s = round(self.clock() - self._start, 3)
         s.per_second = round(s.done / s.elapsed_s, 4) if s.elapsed_s > 0 else None

@@ -28,7 +28,7 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Generator
+from collections.abc import Generator, Iterable
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,7 @@ from pydantic import BaseModel, ConfigDict
 from .components import Component
 from .execution import Execution
 from .hookspecs import hookimpl
+from .records import SampleRecord
 from .rendering import Rendering, RenderSpec
 from .response_cache import default_cache_dir
 
@@ -106,6 +107,19 @@ def render_key(identity: dict[str, Any], execution: Execution, spec: RenderSpec)
         h.update(f"\0artifact:{role}\0".encode())
         _digest_path(h, Path(execution.artifacts[role]))
     return h.hexdigest()
+
+
+def render_counts(records: Iterable[SampleRecord]) -> tuple[int, int]:
+    """(renders, served from the render cache) over every round of `records`: the one
+    count that summaries, the progress display and the benchmarks report."""
+    renders = hits = 0
+    for record in records:
+        for rnd in record.rounds:
+            if rnd.rendering is not None:
+                renders += 1
+                meta = rnd.rendering.metadata.get(META_KEY)
+                hits += bool(isinstance(meta, dict) and meta.get("hit"))
+    return renders, hits
 
 
 class RenderCacheStats(BaseModel):

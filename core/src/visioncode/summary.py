@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .messages import Usage
 from .records import SampleRecord
+from .render_cache import render_counts
 from .stats import aggregate, run_values
 
 
@@ -59,11 +60,9 @@ def summarize(records: list[SampleRecord]) -> RunSummary:
     metrics = [MetricSummary(**asdict(aggregate(run, name))) for name in sorted(run.values)]
     usage = sum((r.usage for r in records), Usage())
     total = [r.timings.get("total") for r in records if r.timings.get("total") is not None]
-    renders = [rnd.rendering for r in records for rnd in r.rounds if rnd.rendering is not None]
-    hits = sum(bool(isinstance(meta := g.metadata.get("render_cache"), dict) and meta.get("hit"))
-               for g in renders)
+    renders, hits = render_counts(records)
     return RunSummary(
-        renders=len(renders), render_cache_hits=hits,
+        renders=renders, render_cache_hits=hits,
         samples=n, ok=status["ok"], failed=status["failed"], errors=status["error"],
         success_rate=status["ok"] / n if n else 0.0, statuses=dict(sorted(reasons.items())),
         metrics=metrics, usage=usage,
