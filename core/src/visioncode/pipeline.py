@@ -312,15 +312,8 @@ class Pipeline:
 
     def _make_plan(self, sample: Sample) -> Completion:
         """Ask the planner (`task.planner`, else the generator) the task's plan prompt."""
-        task = self.config.task
-        assert task.plan is not None
-        messages = []
-        if task.system:
-            messages.append(Message.of("system", self._format(task.system, sample)))
-        parts: list[str | Path] = [self._format(task.plan, sample)]
-        if sample.image is not None:
-            parts.append(sample.image)
-        messages.append(Message.of("user", *parts))
+        assert self.config.task.plan is not None
+        messages = self._initial_messages(sample, self.config.task.plan)
         slot = "task.planner" if "task.planner" in self.components else "model"
         return self.generate(slot, ModelRequest(messages=messages, purpose="plan",
                                                 sample_id=sample.id, round=0))
@@ -357,12 +350,14 @@ class Pipeline:
                                sample_id=sample.id, round=rec.round)
         return self.generate(slot, request)
 
-    def _initial_messages(self, sample: Sample) -> list[Message]:
+    def _initial_messages(self, sample: Sample, template: str | None = None) -> list[Message]:
+        """The system message and a user message of `template` (the task's prompt by
+        default) with the sample's image: how both the planner and round 0 are asked."""
         task = self.config.task
         messages = []
         if task.system:
             messages.append(Message.of("system", self._format(task.system, sample)))
-        parts: list[str | Path] = [self._format(task.prompt, sample)]
+        parts: list[str | Path] = [self._format(template or task.prompt, sample)]
         if sample.image is not None:
             parts.append(sample.image)
         messages.append(Message.of("user", *parts))
