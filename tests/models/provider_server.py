@@ -61,13 +61,21 @@ class Malformed:
 
 
 @dataclass
+class Raw:
+    """Answer this status with these exact body bytes (a proxy's plain-text error page)."""
+
+    status: int
+    body: bytes
+
+
+@dataclass
 class Stall:
     """Wait this long before answering normally (longer than the client's timeout)."""
 
     seconds: float
 
 
-Action = Fail | Malformed | Stall
+Action = Fail | Malformed | Raw | Stall
 
 
 @dataclass
@@ -193,6 +201,9 @@ class ProviderServer:
                 time.sleep(action.seconds)
             elif isinstance(action, Malformed):
                 return 200, {}, action.body
+            elif isinstance(action, Raw):
+                ex.status = action.status
+                return action.status, {}, action.body
             elif isinstance(action, Fail):
                 ex.status = action.status
                 return action.status, action.headers, self._error_body(

@@ -121,19 +121,23 @@ class AnthropicMessagesModel(HttpModel):
                                                 "api_error"))
         content = body.get("content")
         if not isinstance(content, list):
-            raise ModelError(f"{self.name}: the response has no content list (keys: "
-                             f"{', '.join(sorted(body)) or 'none'})", retryable=False)
+            raise ModelError(self.redact(f"{self.name}: the response has no content list "
+                                         f"(keys: {', '.join(sorted(body)) or 'none'})"),
+                             retryable=False)
         text = "".join(b.get("text", "") for b in content
                        if isinstance(b, dict) and b.get("type") == "text")
         usage = body.get("usage") or {}
         tokens_in = sum(_count(usage.get(k)) for k in (
             "input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens"))
+        stop = body.get("stop_reason")
+        # The answer is recorded and shown: a server that echoes the request's headers
+        # must not put the key into a record.
         return Completion(
-            text=text,
-            model=str(body.get("model") or self.options.model),
+            text=self.redact(text),
+            model=self.redact(str(body.get("model") or self.options.model)),
             usage=Usage(calls=1, input_tokens=tokens_in,
                         output_tokens=_count(usage.get("output_tokens")), latency_s=latency),
-            finish_reason=body.get("stop_reason"),
+            finish_reason=self.redact(str(stop)) if stop is not None else None,
         )
 
 

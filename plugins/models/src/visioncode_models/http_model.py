@@ -14,7 +14,7 @@ import email.utils
 import threading
 import time
 from abc import abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -54,21 +54,28 @@ def retry_after_s(headers: Mapping[str, str], now: float | None = None) -> float
     return max(when.timestamp() - (time.time() if now is None else now), 0.0)
 
 
-def _api_message(response: httpx.Response) -> str:
+#: How much of a server's text an error message quotes (after redaction).
+QUOTED_CHARS = 300
+
+
+def _api_message(response: httpx.Response, redact: Callable[[str], str]) -> str:
     """The error text a provider put in its body (`{"error": {"message": ...}}` in both
-    protocols), else the start of the body."""
+    protocols), else the start of the body. Redacted whole, then cut: a key that
+    straddles the cut must not leave its first characters behind."""
     try:
         body = response.json()
     except ValueError:
-        return response.text[:300].strip() or "(empty body)"
+        return redact(response.text).strip()[:QUOTED_CHARS].strip() or "(empty body)"
     err = body.get("error") if isinstance(body, dict) else None
     if isinstance(err, dict):
         kind = err.get("type") or err.get("code")
         message = str(err.get("message") or err)
-        return f"{kind}: {message}" if kind else message
-    if isinstance(err, str):
-        return err
-    return str(body)[:300]
+        text = f"{kind}: {message}" if kind else message
+    elif isinstance(err, str):
+        text = err
+    else:
+        text = str(body)
+    return redact(text)[:QUOTED_CHARS]
 
 
 class HttpModel(Model):
@@ -128,6 +135,9 @@ class HttpModel(Model):
     # -- sending ------------------------------------------------------------------------
 
     def redact(self, text: str) -> str:
+        """`text` with the key masked. Every string that leaves a provider (error
+        messages, completions: a server may echo the request's headers) passes here
+        whole, before anything cuts it."""
         return self._key.redact(text) if self._key else text
 
     def post(self, path: str, payload: dict[str, Any]) -> tuple[dict[str, Any], float]:
@@ -139,8 +149,9 @@ class HttpModel(Model):
         try:
             response = self.client.post(url, json=payload, headers=self.auth_headers())
         except httpx.TimeoutException:
-            raise ModelError(f"{self.name}: no answer from {url} within {timeout:g} s "
-                             f"(timeout_s)", retryable=True) from None
+            raise ModelError(self.redact(f"{self.name}: no answer from {url} within "
+                                         f"{timeout:g} s (timeout_s)"),
+                             retryable=True) from None
         except httpx.TransportError as exc:
             raise ModelError(self.redact(f"{self.name}: request to {url} failed: "
                                          f"{type(exc).__name__}: {exc}"),
@@ -151,19 +162,20 @@ class HttpModel(Model):
         try:
             body = response.json()
         except ValueError as exc:
+            begins = self.redact(response.text)[:200]
             raise ModelError(self.redact(
                 f"{self.name}: {url} answered HTTP {response.status_code} with a body that "
-                f"is not valid JSON ({exc}); it begins {response.text[:200]!r}. Is base_url "
+                f"is not valid JSON ({exc}); it begins {begins!r}. Is base_url "
                 f"an API endpoint of this protocol?"), retryable=False) from None
         if not isinstance(body, dict):
-            raise ModelError(f"{self.name}: {url} answered JSON that is not an object "
-                             f"({type(body).__name__})", retryable=False)
+            raise ModelError(self.redact(f"{self.name}: {url} answered JSON that is not an "
+                                         f"object ({type(body).__name__})"), retryable=False)
         return body, latency
 
     def _status_error(self, response: httpx.Response, url: str) -> ModelError:
         status = response.status_code
-        what = self.redact(_api_message(response))
-        message = f"{self.name}: HTTP {status} from {url}: {what}"
+        what = _api_message(response, self.redact)
+        message = self.redact(f"{self.name}: HTTP {status} from {url}: {what}")
         if status in AUTH_STATUS:
             env = self.options.api_key_env  # type: ignore[attr-defined]
             return ModelError(f"{message} (authentication failed: check the key in {env})",

@@ -128,8 +128,9 @@ class OpenAIChatModel(HttpModel):
                 retryable = code in (429, 500, 502, 503, 504, "rate_limit_exceeded")
                 raise ModelError(self.redact(f"{self.name}: the server answered an error: "
                                              f"{message}"), retryable=retryable)
-            raise ModelError(f"{self.name}: the response has no choices (keys: "
-                             f"{', '.join(sorted(body)) or 'none'})", retryable=False)
+            raise ModelError(self.redact(f"{self.name}: the response has no choices (keys: "
+                                         f"{', '.join(sorted(body)) or 'none'})"),
+                             retryable=False)
         choice = choices[0]
         message = choice.get("message") or {}
         content = message.get("content")
@@ -143,14 +144,16 @@ class OpenAIChatModel(HttpModel):
             raise ModelError(f"{self.name}: message content is {type(content).__name__}, "
                              f"expected a string", retryable=False)
         usage = body.get("usage") or {}
+        finish = choice.get("finish_reason") or ("refusal" if message.get("refusal") else None)
+        # The answer is recorded and shown: a server that echoes the request's headers
+        # must not put the key into a record.
         return Completion(
-            text=text,
-            model=str(body.get("model") or self.options.model),
+            text=self.redact(text),
+            model=self.redact(str(body.get("model") or self.options.model)),
             usage=Usage(calls=1, input_tokens=_count(usage.get("prompt_tokens")),
                         output_tokens=_count(usage.get("completion_tokens")),
                         latency_s=latency),
-            finish_reason=choice.get("finish_reason") or (
-                "refusal" if message.get("refusal") else None),
+            finish_reason=self.redact(str(finish)) if finish is not None else None,
         )
 
 
