@@ -1,8 +1,10 @@
 """Chat messages, model requests and completions.
 
-Messages carry text and images (a video is a list of frames) as file paths, not bytes:
-runs are local, records stay small, and a provider reads and encodes an image only when
-it actually sends it.
+Messages carry text, images and videos as file paths, not bytes: runs are local, records
+stay small, and a provider reads and encodes a file only when it actually sends it. A
+sample's video reaches a model as its sampled frames (image parts with `timestamp_s`, in
+time order) or, for providers that take video, whole (a `VideoPart`); `task.video`
+decides which.
 """
 
 from __future__ import annotations
@@ -23,12 +25,15 @@ class TextPart(BaseModel):
 
 
 class ImagePart(BaseModel):
-    """An image inside a message, by path. `detail` is a hint some providers honour."""
+    """An image inside a message, by path. `detail` is a hint some providers honour;
+    `timestamp_s` is set on a frame sampled from a video (its time in the video), so a
+    provider that can say so (the `command` model's JSON) passes it on."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     type: Literal["image"] = "image"
     path: Path
     detail: Literal["auto", "low", "high"] = "auto"
+    timestamp_s: float | None = Field(None, ge=0)
 
     @property
     def media_type(self) -> str:
@@ -38,7 +43,25 @@ class ImagePart(BaseModel):
         return self.path.read_bytes()
 
 
-Part = Annotated[TextPart | ImagePart, Field(discriminator="type")]
+class VideoPart(BaseModel):
+    """A whole video inside a message, by path, for providers that take video
+    (`task.video.mode = "whole"`); the others refuse it with a message saying to sample
+    frames instead. `fps` is the sampling rate the task asks the provider to use."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    type: Literal["video"] = "video"
+    path: Path
+    fps: float | None = Field(None, gt=0)
+
+    @property
+    def media_type(self) -> str:
+        return mimetypes.guess_type(self.path.name)[0] or "video/mp4"
+
+    def read_bytes(self) -> bytes:
+        return self.path.read_bytes()
+
+
+Part = Annotated[TextPart | ImagePart | VideoPart, Field(discriminator="type")]
 
 
 class Message(BaseModel):
@@ -49,10 +72,13 @@ class Message(BaseModel):
     content: list[Part]
 
     @classmethod
-    def of(cls, role: Literal["system", "user", "assistant"], *parts: str | Path) -> Message:
-        """Build a message from strings (text) and paths (images), in order."""
-        content: list[TextPart | ImagePart] = [
-            ImagePart(path=p) if isinstance(p, Path) else TextPart(text=p) for p in parts
+    def of(cls, role: Literal["system", "user", "assistant"],
+           *parts: str | Path | TextPart | ImagePart | VideoPart) -> Message:
+        """Build a message from strings (text), paths (images) and ready parts, in order."""
+        content: list[TextPart | ImagePart | VideoPart] = [
+            ImagePart(path=p) if isinstance(p, Path)
+            else TextPart(text=p) if isinstance(p, str) else p
+            for p in parts
         ]
         return cls(role=role, content=content)
 
@@ -63,6 +89,10 @@ class Message(BaseModel):
     @property
     def images(self) -> list[ImagePart]:
         return [p for p in self.content if isinstance(p, ImagePart)]
+
+    @property
+    def videos(self) -> list[VideoPart]:
+        return [p for p in self.content if isinstance(p, VideoPart)]
 
 
 #: The purposes the pipeline sends: `plan` (once per sample, when the task has a plan
@@ -87,6 +117,10 @@ class ModelRequest(BaseModel):
     @property
     def images(self) -> list[ImagePart]:
         return [img for m in self.messages for img in m.images]
+
+    @property
+    def videos(self) -> list[VideoPart]:
+        return [v for m in self.messages for v in m.videos]
 
 
 class Usage(BaseModel):

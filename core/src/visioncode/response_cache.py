@@ -26,7 +26,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from .messages import Completion, ImagePart, ModelRequest
+from .messages import Completion, ImagePart, ModelRequest, TextPart, VideoPart
 
 CACHE_DIR_ENV = "VISIONCODE_CACHE_DIR"
 #: Bumped when the key's layout changes, so old entries are simply never found again.
@@ -68,22 +68,34 @@ def is_sampled(identity: dict[str, Any]) -> bool:
     return t is None or float(t) > 0
 
 
-def _image_entry(part: ImagePart) -> dict[str, str]:
+def _image_entry(part: ImagePart) -> dict[str, Any]:
     digest = hashlib.sha256(part.read_bytes()).hexdigest()
-    return {"type": "image", "sha256": digest, "media_type": part.media_type,
-            "detail": part.detail}
+    entry: dict[str, Any] = {"type": "image", "sha256": digest,
+                             "media_type": part.media_type, "detail": part.detail}
+    if part.timestamp_s is not None:  # a video frame: its time is part of the request
+        entry["timestamp_s"] = part.timestamp_s
+    return entry
+
+
+def _video_entry(part: VideoPart) -> dict[str, Any]:
+    digest = hashlib.sha256(part.read_bytes()).hexdigest()
+    return {"type": "video", "sha256": digest, "media_type": part.media_type,
+            "fps": part.fps}
+
+
+def _entry(part: TextPart | ImagePart | VideoPart) -> dict[str, Any]:
+    if isinstance(part, ImagePart):
+        return _image_entry(part)
+    if isinstance(part, VideoPart):
+        return _video_entry(part)
+    return {"type": "text", "text": part.text}
 
 
 def request_key(identity: dict[str, Any], request: ModelRequest) -> str:
     """The cache key of `request` to the model `identity` describes. Reads every image
-    (raises OSError when one is missing: such a request is not cached)."""
-    messages = [
-        {"role": m.role,
-         "content": [_image_entry(p) if isinstance(p, ImagePart) else {"type": "text",
-                                                                       "text": p.text}
-                     for p in m.content]}
-        for m in request.messages
-    ]
+    and video (raises OSError when one is missing: such a request is not cached)."""
+    messages = [{"role": m.role, "content": [_entry(p) for p in m.content]}
+                for m in request.messages]
     blob = json.dumps({"v": KEY_VERSION, "model": identity, "messages": messages},
                       sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()
