@@ -30,6 +30,7 @@ from . import registry
 from .components import Component, ComponentOptions
 from .errors import ConfigError, PluginLoadError, UnknownComponentError
 from .rendering import RenderSpec
+from .reward.spec import RewardSpec
 
 #: The critic's prompt: a difference analysis between the render and the reference, the
 #: first half of VCoder's "thinking with revision" (the generator then rewrites from it).
@@ -183,6 +184,9 @@ class PipelineConfig(_Strict):
     metrics: list[ComponentSpec] = Field(default_factory=list)
     run: RunSpec = Field(default_factory=RunSpec)
     model_calls: ModelCallsSpec = Field(default_factory=ModelCallsSpec)
+    #: `[reward]`: how `visioncode.reward` and `visioncode serve` turn this config's
+    #: metrics into one reward per completion for RL trainers (docs/rewards.md).
+    reward: RewardSpec | None = None
 
     @field_validator("metrics")
     @classmethod
@@ -236,7 +240,7 @@ def config_hash(config: PipelineConfig) -> str:
     data = config.model_dump(mode="json",
                              exclude={"run": {"workers", "out", "samples_per_worker", "backend",
                                              "address", "render_cache"},
-                                     "model_calls": True})
+                                     "model_calls": True, "reward": True})
     data.get("dataset", {}).pop("limit", None)
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
