@@ -29,7 +29,15 @@ from .messages import Completion, ImagePart, Message, ModelRequest, TextPart, Us
 from .records import RoundRecord, SampleRecord
 from .rendering import PromptedImage, Rendering, RenderSpec
 from .samples import Sample
-from .sandbox import Limits, SandboxError, Worker, run_limited, serve
+from .sandbox import (
+    Limits,
+    SandboxError,
+    Worker,
+    parse_answer,
+    run_limited,
+    serve,
+    take_file,
+)
 from .scoring import FailurePolicy, Score
 
 __version__ = "0.1.0"
@@ -72,6 +80,8 @@ __all__ = [
     "Worker",
     "hookimpl",
     "hookspec",
+    "parse_answer",
     "run_limited",
     "serve",
+    "take_file",
 ]

@@ -57,6 +57,15 @@ from typing import Any
 import structlog
 from pydantic import BaseModel, ConfigDict, Field
 
+from .errors import SandboxError
+from .files import parse_answer, take_file
+
+__all__ = [
+    "Isolation", "Limits", "ProcessResult", "SandboxError", "Worker", "child_env", "isolation",
+    "network_isolation", "parse_answer", "run_limited", "serve", "take_file",
+    "writable_folders",
+]
+
 log = structlog.get_logger()
 
 _SECRET = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL", re.IGNORECASE)
@@ -95,15 +104,6 @@ class Limits(BaseModel):
     writable: list[Path] = Field(default_factory=list, description="folders the child may "
                                  "write besides its working folder and the temp folder "
                                  "(where the filesystem is confined, i.e. with bubblewrap)")
-
-
-class SandboxError(Exception):
-    """A child process did not answer: it timed out or died. `reason` is the short status
-    (`timeout`, `crashed`, `memory`) and the message says what happened."""
-
-    def __init__(self, reason: str, message: str) -> None:
-        self.reason = reason
-        super().__init__(message)
 
 
 @dataclass
