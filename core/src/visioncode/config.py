@@ -63,9 +63,25 @@ class ComponentSpec(_Strict):
                                     description="That component's options.")
 
 
+class VideoSpec(_Strict):
+    """How a sample's `video` reaches the model. `frames`: sampled with PyAV at `fps`
+    frames per second of video (evenly over the whole video when that gives more than
+    `max_frames`), each an image part after the sample's images, in time order;
+    `whole`: the file itself, for providers that take video (the others refuse it)."""
+
+    mode: Literal["frames", "whole"] = "frames"
+    fps: float = Field(1.0, gt=0, le=60)
+    max_frames: int = Field(8, ge=1, le=256)
+    #: Put a line `Frame k of n at t s:` before each frame, so the model knows when
+    #: each was taken (also available to templates as `{frame_times}`).
+    label_frames: bool = True
+
+
 class TaskSpec(_Strict):
     """What the model is asked. Templates are `str.format` strings over the sample's
-    fields: `{text}`, `{id}`, and `{meta[key]}`; `{plan}` is the planner's answer (when
+    fields: `{text}`, `{id}`, and `{meta[key]}`; `{images}` (how many images the model
+    is shown: the sample's and the video's frames), `{frames}` and `{frame_times}` (the
+    frames' times, `0.0 s, 1.0 s, ...`); `{plan}` is the planner's answer (when
     `plan` is set), and the critique and revise templates also get `{critique}`,
     `{legend}` (the visual prompter's) and `{feedback}` (the metrics')."""
 
@@ -79,6 +95,8 @@ class TaskSpec(_Strict):
     prompt: str = "{text}"
     critique: str = DEFAULT_CRITIQUE
     revise: str = DEFAULT_REVISE
+    #: How a sample's video is shown to the model (`{fps = 1, max_frames = 8}`).
+    video: VideoSpec = Field(default_factory=VideoSpec)
 
 
 class DatasetSpec(_Strict):
@@ -242,6 +260,9 @@ def config_hash(config: PipelineConfig) -> str:
                                              "address", "render_cache"},
                                      "model_calls": True, "reward": True})
     data.get("dataset", {}).pop("limit", None)
+    task = data.get("task", {})
+    if task.get("video") == VideoSpec().model_dump(mode="json"):
+        task.pop("video")  # the default: hashes of configs from before `task.video` hold
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
 
