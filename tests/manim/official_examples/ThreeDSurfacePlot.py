@@ -1,0 +1,3 @@
+from manim import *
+
+
