@@ -33,7 +33,8 @@ from .errors import (
     VisioncodeError,
 )
 from .execution import Execution, Extraction
-from .messages import Completion, Message, ModelRequest, Usage
+from .inputs import SampleInputs, prepare_inputs
+from .messages import Completion, ImagePart, Message, ModelRequest, TextPart, Usage, VideoPart
 from .model_calls import ModelCalls
 from .plugin_manager import VisioncodePluginManager
 from .records import ComponentInfo, RoundRecord, SampleRecord, StopReason
@@ -67,6 +68,9 @@ class Pipeline:
         self.calls = ModelCalls(self.config.model_calls, self.base_dir)
         self._usage = Usage()  # of the sample being run
         self._plan = ""  # the planner's answer for the sample being run
+        # Images and video frames of the samples being run, by id (threads run
+        # different samples; the ids of a run are unique).
+        self._inputs: dict[str, SampleInputs] = {}
         self.render_cache: RenderCache | None = None
         try:
             for rc in loaded.components:
@@ -212,6 +216,10 @@ class Pipeline:
         stage = "generate"
         self._plan = ""
         try:
+            stage = "inputs"
+            self._inputs[sample.id] = prepare_inputs(sample, self.config.task.video,
+                                                     workdir / "inputs")
+            stage = "generate"
             if self.config.task.plan:
                 stage = "plan"
                 record.plan = self._make_plan(sample)
@@ -250,6 +258,7 @@ class Pipeline:
         except Exception as exc:
             self._record_error(record, stage, exc)
         finally:
+            self._inputs.pop(sample.id, None)
             structlog.contextvars.unbind_contextvars("sample_id")
             record.usage = self._usage
         if record.rounds:
@@ -357,20 +366,26 @@ class Pipeline:
         messages = []
         if task.system:
             messages.append(Message.of("system", self._format(task.system, sample)))
-        parts: list[str | Path] = [self._format(template or task.prompt, sample)]
-        if sample.image is not None:
-            parts.append(sample.image)
+        parts: list[str | Path | TextPart | ImagePart | VideoPart] = [
+            self._format(template or task.prompt, sample)]
+        inputs = self._inputs.get(sample.id)
+        parts += inputs.parts() if inputs else sample.input_images
         messages.append(Message.of("user", *parts))
         return messages
 
     def _format(self, template: str, sample: Sample, **extra: str) -> str:
         fields = {"text": sample.text or "", "id": sample.id, "meta": sample.meta,
                   "plan": self._plan, "critique": "", "legend": "",
-                  "feedback": "", **extra}
+                  "feedback": "", "images": str(len(sample.input_images)), "frames": "0",
+                  "frame_times": ""}
+        inputs = self._inputs.get(sample.id)
+        if inputs is not None:
+            fields.update(inputs.template_fields())
+        fields.update(extra)
         try:
             return template.format_map(fields)
         except (KeyError, IndexError, ValueError) as exc:
             raise VisioncodeError(
                 f"task template {template[:60]!r}... refers to {exc} which sample "
-                f"{sample.id!r} does not have (available: text, id, meta[...], plan, critique, "
-                f"legend, feedback)") from None
+                f"{sample.id!r} does not have (available: text, id, meta[...], images, frames, "
+                f"frame_times, plan, critique, legend, feedback)") from None
