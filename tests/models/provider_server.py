@@ -30,7 +30,7 @@ from PIL import Image
 API_KEY = "sk-test-4f1d9c0a7b2e4d55"
 MODEL = "vision-test-1"
 MAGIC = {"image/png": b"\x89PNG\r\n\x1a\n", "image/jpeg": b"\xff\xd8\xff",
-         "image/gif": b"GIF8", "image/webp": b"RIFF"}
+         "image/gif": b"GIF8", "image/webp": b"RIFF", "video/mp4": b""}
 
 
 class ApiError(Exception):
@@ -87,6 +87,7 @@ class Exchange:
     headers: dict[str, str]
     body: dict[str, Any] | None
     images: list[bytes] = field(default_factory=list)
+    videos: list[bytes] = field(default_factory=list)
     status: int = 200
     text: str | None = None
     usage: dict[str, int] = field(default_factory=dict)
@@ -143,8 +144,11 @@ class ProviderServer:
 
     def __init__(self, *, api_key: str | None = API_KEY, models: tuple[str, ...] = (MODEL,),
                  delay_s: float = 0.0,
-                 answer: Callable[[Exchange], str] = default_answer) -> None:
+                 answer: Callable[[Exchange], str] = default_answer,
+                 video: bool = False) -> None:
         self.api_key, self.models, self.delay_s, self.answer = api_key, models, delay_s, answer
+        #: Take `video_url` parts (as vLLM does); off, they are a 400 like OpenAI's.
+        self.video = video
         self.exchanges: list[Exchange] = []
         self.in_flight = 0
         self.max_in_flight = 0
@@ -270,6 +274,14 @@ class ProviderServer:
             for part in content:
                 if part.get("type") == "text" and isinstance(part.get("text"), str):
                     continue
+                if part.get("type") == "video_url" and self.video:  # vLLM's video part
+                    url = part.get("video_url", {}).get("url", "")
+                    head, sep, data = url.partition(";base64,")
+                    if not sep or not head.startswith("data:video/"):
+                        raise ApiError(400, "invalid_request_error",
+                                       "video_url must be a video data URL")
+                    ex.videos.append(_decode(head.removeprefix("data:"), data))
+                    continue
                 if part.get("type") != "image_url":
                     raise ApiError(400, "invalid_request_error", f"bad part {part.get('type')}")
                 url = part.get("image_url", {}).get("url", "")
@@ -339,6 +351,8 @@ def _decode(media_type: str, data: str) -> bytes:
     magic = MAGIC.get(media_type)
     if magic is None:
         raise ApiError(400, "invalid_request_error", f"unsupported media type {media_type!r}")
+    if media_type == "video/mp4" and raw[4:8] != b"ftyp":
+        raise ApiError(400, "invalid_request_error", "video data is not an MP4 file")
     if not raw.startswith(magic):
         raise ApiError(400, "invalid_request_error",
                        f"image data does not match media type {media_type}")

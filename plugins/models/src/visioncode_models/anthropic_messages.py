@@ -1,9 +1,10 @@
 """The Anthropic Messages protocol, with images as base64 blocks.
 
 `POST {base_url}/messages` with `x-api-key` and `anthropic-version` headers. System turns
-go into the top-level `system` field (the protocol has no system role); images become
-`{"type": "image", "source": {"type": "base64", ...}}` blocks. The protocol has no seed
-and no image-detail setting, so neither is an option here.
+go into the top-level `system` field (the protocol has no system role); images (a
+video's sampled frames among them) become `{"type": "image", "source": {"type":
+"base64", ...}}` blocks, in order. A whole video is refused: the protocol has none.
+The protocol has no seed and no image-detail setting, so neither is an option here.
 
 Pipeline use::
 
@@ -29,6 +30,7 @@ from visioncode import (
     TextPart,
     Usage,
 )
+from visioncode.messages import VideoPart
 
 from .http_model import HttpModel
 from .wire_images import image_base64
@@ -103,6 +105,10 @@ class AnthropicMessagesModel(HttpModel):
                 blocks.append({"type": "image", "source": {
                     "type": "base64", "media_type": part.media_type,
                     "data": image_base64(part, self.name)}})
+            elif isinstance(part, VideoPart):
+                raise ModelError(f"{self.name}: the Messages API takes no video ({part.path}); "
+                                 f"send its frames instead: task.video.mode = \"frames\"",
+                                 retryable=False)
         if not blocks:
             blocks.append({"type": "text", "text": EMPTY_TURN})
         return {"role": message.role, "content": blocks}

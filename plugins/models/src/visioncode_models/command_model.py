@@ -3,7 +3,9 @@ comes out on stdout. For users' own scripts, local models and anything visioncod
 provider for.
 
 The process gets this JSON object on stdin (images by absolute path, so a script reads
-only the ones it needs)::
+only the ones it needs; a frame sampled from the sample's video also has `timestamp_s`,
+and a whole video, `task.video.mode = "whole"`, is `{"type": "video", "path": ...,
+"media_type": "video/mp4", "fps": 1.0}`)::
 
     {"messages": [{"role": "user",
                    "content": [{"type": "text", "text": "Turn the image into SVG."},
@@ -48,6 +50,7 @@ from visioncode import (
     ModelRequest,
     Usage,
 )
+from visioncode.messages import VideoPart
 
 EX_TEMPFAIL = 75
 EX_NOPERM = 77
@@ -99,8 +102,14 @@ def wire_request(request: ModelRequest) -> dict[str, Any]:
         content: list[dict[str, Any]] = []
         for p in m.content:
             if isinstance(p, ImagePart):
-                content.append({"type": "image", "path": str(p.path.resolve()),
-                                "media_type": p.media_type, "detail": p.detail})
+                image: dict[str, Any] = {"type": "image", "path": str(p.path.resolve()),
+                                         "media_type": p.media_type, "detail": p.detail}
+                if p.timestamp_s is not None:  # a frame of the sample's video
+                    image["timestamp_s"] = p.timestamp_s
+                content.append(image)
+            elif isinstance(p, VideoPart):
+                content.append({"type": "video", "path": str(p.path.resolve()),
+                                "media_type": p.media_type, "fps": p.fps})
             else:
                 content.append({"type": "text", "text": p.text})
         messages.append({"role": m.role, "content": content})

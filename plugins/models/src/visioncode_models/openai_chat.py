@@ -1,6 +1,7 @@
 """The OpenAI Chat Completions protocol: one provider for every server that speaks it.
 
-`POST {base_url}/chat/completions` with text and images (base64 data URLs) serves OpenAI
+`POST {base_url}/chat/completions` with text and images (base64 data URLs; a whole video,
+when `task.video.mode = "whole"`, as a `video_url` part, which vLLM and SGLang take) serves OpenAI
 itself and the OpenAI-compatible servers: vLLM, Ollama, LM Studio, llama.cpp's server,
 OpenRouter, and Gemini's OpenAI-compatible endpoint; only `base_url`, `model` and the key
 change. Spoken directly with httpx rather than through the SDK, so the code under test is
@@ -30,6 +31,7 @@ from visioncode import (
     TextPart,
     Usage,
 )
+from visioncode.messages import VideoPart
 
 from .http_model import HttpModel
 from .wire_images import data_url
@@ -100,7 +102,7 @@ class OpenAIChatModel(HttpModel):
     def _message(self, message: Message) -> dict[str, Any]:
         # Text-only turns as a plain string: every compatible server accepts that, and
         # some (older llama.cpp, Ollama) accept nothing else for system/assistant turns.
-        if not message.images:
+        if not message.images and not message.videos:
             return {"role": message.role, "content": message.text}
         parts: list[dict[str, Any]] = []
         for part in message.content:
@@ -112,6 +114,11 @@ class OpenAIChatModel(HttpModel):
                 if self.options.image_detail or detail != "auto":
                     image["detail"] = detail
                 parts.append({"type": "image_url", "image_url": image})
+            elif isinstance(part, VideoPart):
+                # The `video_url` part of the servers that take video (vLLM, SGLang);
+                # OpenAI's own API takes none: sample frames there (task.video.mode).
+                parts.append({"type": "video_url",
+                              "video_url": {"url": data_url(part, self.name)}})
         return {"role": message.role, "content": parts}
 
     def generate(self, request: ModelRequest) -> Completion:
