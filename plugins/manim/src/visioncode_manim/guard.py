@@ -68,8 +68,12 @@ def library_roots() -> list[str]:
 def processes_with(marker: str) -> list[int]:
     """Pids (other than this one) whose environment holds `marker` (`NAME=token`)."""
     needle = marker.encode()
-    found = []
-    for entry in os.listdir("/proc"):
+    found: list[int] = []
+    try:
+        entries = os.listdir("/proc")
+    except OSError:  # walled off from /proc: the job's cgroup kill is the wall then
+        return found
+    for entry in entries:
         if not entry.isdigit() or int(entry) == os.getpid():
             continue
         try:

@@ -17,7 +17,8 @@ Request (one JSON line)::
      "background": "#000000", "keyframe_rate": 0, "timeout_s": 60, "memory_mb": 2048,
      "cpu_s": 120, "output_bytes": 65536}
 
-Answer: `{"ok": true, "status": "ok", "job_dir": ..., "result": {...scene_job...},
+Answer (validated by the host as `protocol.WorkerAnswer`): `{"ok": true, "status": "ok",
+"job": <the scene's folder, a plain name>, "result": {...scene_job...},
 "stdout": ..., "stderr": ..., "duration_s": ...}`, or `ok: false` with `status`
 (`error`, `timeout`, `memory`, `crashed`) and `error` (kind, message, line, traceback).
 """
@@ -53,6 +54,15 @@ def _scratch_root() -> Path:
 
 #: The worker's scratch folder (set by main(); the renderer names it in SCRATCH_ENV).
 SCRATCH = Path(".")
+
+
+def _job_base() -> Path:
+    """Where this scene's folder is made: the folder of the job when the core sandbox
+    runs each request in a fresh child of its own (its working folder, made for this job
+    and for no other), else the worker's scratch folder. The answer names the scene's
+    folder relative to it, and the host takes files from there, from nowhere else."""
+    here = Path.cwd().resolve()
+    return here if here != SCRATCH.resolve() else SCRATCH
 
 
 def _warm_up() -> None:
@@ -150,7 +160,8 @@ def handle(request: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True}
     started = time.perf_counter()
     token = secrets.token_hex(8)
-    job_dir = SCRATCH / f"job-{next(_jobs)}-{token}"
+    job_name = f"scene-{next(_jobs)}-{token}"
+    job_dir = _job_base() / job_name
     job_dir.mkdir()
     (job_dir / "tmp").mkdir()
     (job_dir / "scene.py").write_text(request["program"], encoding="utf-8")
@@ -196,7 +207,7 @@ def handle(request: dict[str, Any]) -> dict[str, Any]:
     for fd in streams:
         os.close(fd)
     answer: dict[str, Any] = {
-        "job_dir": str(job_dir), "stdout": streams[out_r].text(),
+        "job": job_name, "stdout": streams[out_r].text(),
         "stderr": streams[err_r].text(), "duration_s": time.perf_counter() - started,
         "survivors": survivors,
         "output_truncated": streams[out_r].total > cap or streams[err_r].total > cap,
@@ -205,7 +216,10 @@ def handle(request: dict[str, Any]) -> dict[str, Any]:
         return {**answer, "ok": False, "status": "timeout", "error": {
             "kind": "Timeout", "line": None, "traceback": None,
             "message": f"the scene did not finish within {timeout:g}s and was killed "
-                       "(an endless loop, or too many frames for the time allowed)"}}
+                       "(an endless loop, or too many frames for the time allowed; a "
+                       "legitimately long scene needs a higher "
+                       "renderer.options.limits.wall_time_s, e.g. `--option "
+                       "limits.wall_time_s=600` with `visioncode render`)"}}
     raw = bytes(streams[res_r].data)
     result = None
     if raw:

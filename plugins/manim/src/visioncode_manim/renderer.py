@@ -49,13 +49,18 @@ from visioncode import (
     RenderSpec,
     SandboxError,
     Worker,
+    parse_answer,
+    take_file,
 )
 
 from .program import parse_program
+from .protocol import SceneError, SceneResult, WorkerAnswer
 from .render_worker import SCRATCH_ENV
 from .video import concatenate
 
 WORKER_MODULE = "visioncode_manim.render_worker"
+#: Largest keyframe PNG taken from a scene (a 4K RGB frame is about 25 MB uncompressed).
+KEYFRAME_BYTES = 64 * 1024 * 1024
 QUALITY = {"low": (854, 480, 15), "medium": (1280, 720, 30), "high": (1920, 1080, 60)}
 
 
@@ -236,57 +241,79 @@ class ManimRenderer(Renderer):
 
     def _run_section(self, worker: Worker, request: dict[str, Any], index: int,
                      workdir: Path) -> dict[str, Any]:
+        """Run one scene on `worker` and take what it left into `workdir`.
+
+        The answer is the program's to forge: it is validated into `WorkerAnswer`, and
+        each file it names is a plain name the host takes from that scene's own folder
+        with `take_file` (a link, a hard link, a device or an oversized file there fails
+        the section with reason `unsafe_output`, and nothing is copied)."""
         starts = worker.started
         try:
-            answer = worker.call(request)
+            raw = worker.call(request)
         except SandboxError as exc:
             status = "timeout" if exc.reason == "timeout" else "error"
             return {"scene": request["scene"], "status": status, "error": {
                 "kind": f"Worker{exc.reason.capitalize()}", "message": str(exc),
                 "line": None, "traceback": None}}
-        cold = worker.started != starts
-        section: dict[str, Any] = {
-            "scene": request["scene"], "status": answer.get("status", "error"),
-            "worker_s": answer.get("duration_s"), "worker_started": cold,
-            "stdout": answer.get("stdout", "")[-4000:],
-            "stderr": answer.get("stderr", "")[-4000:],
-            "output_truncated": answer.get("output_truncated", False)}
-        job_dir = Path(answer["job_dir"]) if answer.get("job_dir") else None
+        job_dir: Path | None = None
         try:
-            if not answer.get("ok"):
-                section["error"] = answer.get("error") or {
-                    "kind": "Error", "message": answer.get("error", "unknown"), "line": None,
-                    "traceback": None}
-                if isinstance(section["error"], str):
-                    section["error"] = {"kind": answer.get("kind", "Error"), "message":
-                                        section["error"], "line": None, "traceback": None}
+            answer = parse_answer(WorkerAnswer, _legacy(raw))
+            base = worker.job_dir if getattr(worker, "per_job", False) else \
+                self._scratch_of(worker)
+            if base is None:
+                raise SandboxError("bad_answer", "the worker named no job folder")
+            job_dir = base / answer.job
+            section = self._section_result(answer, worker.started != starts,
+                                           request["scene"])
+            if not answer.ok:
                 return section
-            result = answer["result"]
-            assert job_dir is not None
-            out = job_dir / "out"
+            result = answer.result
+            if not isinstance(result, SceneResult):
+                raise SandboxError("bad_answer", "the worker said ok but sent no scene "
+                                   "result")
             prefix = f"section-{index:02d}"
             video = None
-            if result["video"] is not None:
-                video = workdir / f"{prefix}-{request['scene']}.mp4"
-                _copy_inside(out, result["video"], video)
+            cap = (self.options.limits.file_size_mb or 256) * 1024 * 1024
+            if result.video is not None:
+                video = take_file(job_dir, f"out/{result.video}",
+                                  workdir / f"{prefix}-{request['scene']}.mp4", max_bytes=cap)
             keyframes = []
-            for k in result["keyframes"]:
-                target = workdir / f"{prefix}-{k['image']}"
-                _copy_inside(out, k["image"], target)
-                keyframes.append({**k, "image": str(target)})
+            for k in result.keyframes:
+                target = take_file(job_dir, f"out/{k.image}", workdir / f"{prefix}-{k.image}",
+                                   max_bytes=KEYFRAME_BYTES)
+                keyframes.append({**k.model_dump(), "image": str(target)})
             section.update({"video": str(video) if video else None,
-                            "duration_s": result["duration_s"],
-                            "num_plays": result["num_plays"], "keyframes": keyframes,
-                            "scene_frame": result["scene_frame"]})
+                            "duration_s": result.duration_s,
+                            "num_plays": result.num_plays, "keyframes": keyframes,
+                            "scene_frame": result.scene_frame.model_dump()})
             return section
-        except (OSError, KeyError, TypeError, ValueError, AssertionError) as exc:
-            section.update(status="error", error={
-                "kind": "BadResult", "message": f"the worker's result was unusable: {exc}",
-                "line": None, "traceback": None})
-            return section
+        except SandboxError as exc:
+            return {"scene": request["scene"], "status": "error", "reason": exc.reason,
+                    "error": {"kind": "UnsafeOutput" if exc.reason == "unsafe_output"
+                              else "BadAnswer" if exc.reason == "bad_answer" else "Output",
+                              "message": f"{exc.reason}: {exc}", "line": None,
+                              "traceback": None}}
         finally:
-            if job_dir is not None and _inside(job_dir, self._scratch):
+            if job_dir is not None and not job_dir.is_symlink() and \
+                    _inside(job_dir, [*self._scratch, *_roots(worker)]):
                 shutil.rmtree(job_dir, ignore_errors=True)
+
+    def _scratch_of(self, worker: Worker) -> Path | None:
+        for w, folder in zip(self._workers, self._scratch, strict=False):
+            if w is worker:
+                return folder
+        return None
+
+    @staticmethod
+    def _section_result(answer: WorkerAnswer, cold: bool, scene: str) -> dict[str, Any]:
+        section: dict[str, Any] = {
+            "scene": scene, "status": answer.status if not answer.ok else "ok",
+            "worker_s": answer.duration_s, "worker_started": cold,
+            "stdout": answer.stdout[-4000:], "stderr": answer.stderr[-4000:],
+            "output_truncated": answer.output_truncated}
+        if not answer.ok:
+            section["error"] = (answer.error or SceneError(message="unknown")).model_dump()
+        return section
 
     def _assemble(self, sections: list[dict[str, Any]], chosen: list[str], workdir: Path,
                   started: float, base_meta: dict[str, Any], failed: Any) -> Rendering:
@@ -342,14 +369,20 @@ def _inside(path: Path, roots: list[Path]) -> bool:
     return any(p.is_relative_to(r.resolve()) and p != r.resolve() for r in roots)
 
 
-def _copy_inside(folder: Path, name: str, target: Path) -> None:
-    """Copy `folder/name` to `target`, refusing names that leave the folder or are not
-    plain files (the worker's answer is not trusted to name paths)."""
-    source = (folder / name).resolve()
-    if not source.is_relative_to(folder.resolve()) or source.is_symlink() or \
-            not source.is_file() or (folder / name).is_symlink():
-        raise ValueError(f"{name!r} is not a file the scene wrote")
-    shutil.copyfile(source, target)
+def _roots(worker: Worker) -> list[Path]:
+    """The folder the core sandbox made for the worker's last job, if any."""
+    job = getattr(worker, "job_dir", None)
+    return [job] if isinstance(job, Path) else []
+
+
+def _legacy(raw: dict[str, Any]) -> dict[str, Any]:
+    """`serve`'s own answer to a handler that raised (`{"ok": false, "kind", "error":
+    str}`) in the shape of `WorkerAnswer`; every other answer is passed on untouched."""
+    if isinstance(raw, dict) and raw.get("ok") is False and isinstance(raw.get("error"), str) \
+            and "job" not in raw:
+        return {"ok": False, "status": "error", "job": "none", "error": {
+            "kind": str(raw.get("kind") or "Error")[:200], "message": raw["error"]}}
+    return raw
 
 
 def _release(workers: list[Worker], folders: list[Path],

@@ -28,10 +28,22 @@ TEXT_CLASSES = ("Text", "MarkupText", "Paragraph", "Tex", "MathTex", "SingleStri
 GROUP_CLASSES = ("VGroup", "Group", "VDict", "Mobject", "VMobject")
 
 
-def describe_error(exc: BaseException, program_file: str) -> dict[str, Any]:
+#: Where a scene was when it failed, for errors raised outside the program's own lines.
+WHERE = {
+    "setup": "(raised inside Manim before any line of the program ran)",
+    "construct": "(raised inside Manim while construct() ran, in code the program called "
+                 "indirectly)",
+    "finished": "(raised inside Manim after the program's construct() had finished, "
+                "while Manim rendered the scene's last frame or wrote its video)",
+}
+
+
+def describe_error(exc: BaseException, program_file: str,
+                   phase: str = "setup") -> dict[str, Any]:
     """The exception as a model can act on it: kind, message, the program's line, and the
     traceback restricted to the program's own frames (Manim's internals are noise to the
-    model)."""
+    model). `phase` says how far the scene got (`setup`, `construct`, `finished`), so an
+    error without a frame of the program says truthfully where it came from."""
     frames = traceback.extract_tb(exc.__traceback__)
     own = [f for f in frames if f.filename == program_file]
     line = own[-1].lineno if own else None
@@ -55,7 +67,7 @@ def describe_error(exc: BaseException, program_file: str) -> dict[str, Any]:
         if f.line:
             lines.append(f"    {f.line.strip()}")
     if not own:
-        lines.append("  (raised inside Manim before any line of the program ran)")
+        lines.append("  " + WHERE.get(phase, WHERE["setup"]))
     lines.append(f"{kind}: {message}")
     return {"kind": kind, "message": message[:2000], "line": line,
             "traceback": "\n".join(lines)[-4000:]}
@@ -253,6 +265,7 @@ def render_scene(request: dict[str, Any], job_dir: Path) -> dict[str, Any]:
     }
     namespace: dict[str, Any] = {"__name__": "__visioncode_scene__", "__file__": program_file}
     scene_name = request["scene"]
+    phase = {"now": "setup"}
     try:
         with tempconfig(settings):
             code = compile(Path(program_file).read_text(encoding="utf-8"), program_file, "exec")
@@ -260,6 +273,14 @@ def render_scene(request: dict[str, Any], job_dir: Path) -> dict[str, Any]:
             cls = namespace.get(scene_name)
             if cls is None:
                 raise NameError(f"the program defines no scene class {scene_name!r}")
+            own_construct = cls.construct
+
+            def construct(self: Any) -> None:
+                phase["now"] = "construct"
+                own_construct(self)
+                phase["now"] = "finished"
+
+            cls.construct = construct  # only in this scene's own child process
             scene = cls()
             scene.render()
             movie = Path(scene.renderer.file_writer.movie_file_path)
@@ -270,7 +291,7 @@ def render_scene(request: dict[str, Any], job_dir: Path) -> dict[str, Any]:
             frame_box = recorder.scene_frame(scene.renderer)
             background = str(config.background_color)
     except BaseException as exc:
-        return {"ok": False, "error": describe_error(exc, program_file),
+        return {"ok": False, "error": describe_error(exc, program_file, phase["now"]),
                 "keyframes": recorder.keyframes}
     if num_plays == 0:
         # nothing animated: Manim writes no video, the one frame is the result
