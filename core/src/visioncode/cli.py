@@ -19,6 +19,7 @@ from .config import LoadedConfig, load_config
 from .errors import VisioncodeError
 from .progress import RunProgress, StageTracker
 from .report import command as report_command
+from .reward.cli import serve as serve_command
 from .runner import Runner, default_run_dir, latest_run_dir
 from .scaffold import new_plugin
 from .summary import RunSummary
@@ -204,6 +205,7 @@ main.add_command(compare.compare)
 main.add_command(report_command.report)
 main.add_command(schema.schema_cmd)
 main.add_command(new_plugin)
+main.add_command(serve_command)
 
 
 def run_main() -> None:
