@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import builtins
 import math
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -121,6 +122,21 @@ def canvas_size(fig: Figure, canvas: dict[str, Any] | None,
     return dpi, (min(width, round(w_in * dpi)), min(height, round(h_in * dpi))), (width, height)
 
 
+def _write_new(path: Path, image: Any) -> None:
+    """Write the PNG as a new file: whatever the program left at that name (a link to a
+    file elsewhere, say) is removed first, and the file is created without following
+    links, so the job's own save can only ever write inside the job folder."""
+    import io
+
+    data = io.BytesIO()
+    image.save(data, format="PNG")
+    if os.path.lexists(path):
+        os.unlink(path)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+    with os.fdopen(fd, "wb") as sink:
+        sink.write(data.getvalue())
+
+
 def save_figure(fig: Figure, path: Path, canvas: dict[str, Any] | None,
                 max_pixels: int) -> dict[str, Any]:
     """Save `fig` as PNG at the canvas (see `canvas_size`); returns what was saved."""
@@ -145,7 +161,7 @@ def save_figure(fig: Figure, path: Path, canvas: dict[str, Any] | None,
         flat = Image.new("RGBA", image.size, canvas["background"])
         flat.alpha_composite(image)
         image = flat.convert("RGB")
-    image.save(path, format="PNG")
+    _write_new(path, image)
     return {"file": path.name, "width": image.size[0], "height": image.size[1],
             "dpi": round(dpi, 4), "size_inches": [round(float(v), 4)
                                                   for v in fig.get_size_inches()],
