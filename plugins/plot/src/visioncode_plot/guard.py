@@ -77,6 +77,24 @@ def _path(value: Any) -> str | None:
         return None
 
 
+#: Events that act on a name itself, not on what a link there points to: the name's folder
+#: is resolved, the name is not (removing a link to a file elsewhere is allowed, and
+#: removes the link).
+_ON_THE_NAME = frozenset({"os.remove", "os.rmdir", "os.mkdir", "os.rename", "os.link",
+                          "os.symlink", "shutil.rmtree", "shutil.move", "os.mkfifo",
+                          "os.mknod"})
+
+
+def _name(value: Any) -> str | None:
+    if value is None or isinstance(value, int):
+        return None
+    try:
+        raw = os.path.abspath(os.fsdecode(value))
+    except (TypeError, ValueError):
+        return None
+    return os.path.join(os.path.realpath(os.path.dirname(raw)), os.path.basename(raw))
+
+
 def library_roots(exclude: Path) -> list[str]:
     """Folders the program's imports read: the interpreter's prefixes, `sys.path` and the
     top-level folder of every imported package (editable installs live outside the
@@ -129,9 +147,10 @@ def install(job_dir: Path, read_roots: Iterable[str]) -> None:
             (check_write if writing else check_read)(path, "writing" if writing else "reading")
             return
         if event in _WRITE_EVENTS:
+            resolve = _name if event in _ON_THE_NAME else _path
             for i in _WRITE_EVENTS[event]:
                 if i < len(args):
-                    check_write(_path(args[i]), f"{event} on")
+                    check_write(resolve(args[i]), f"{event} on")
         if event in _READ_EVENTS:
             i = _READ_EVENTS[event]
             check_read(_path(args[i]) if len(args) > i else None, f"{event} on")
