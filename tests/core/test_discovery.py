@@ -74,7 +74,7 @@ def test_listing_finds_installed_plugin_without_importing_it(throwaway: Path) ->
 
 def test_check_reports_broken_plugin_with_distribution_and_cause(throwaway: Path) -> None:
     res = vc(throwaway, "plugins", "--json", "--check")
-    assert res.returncode == 0
+    assert res.returncode == 1  # a component failed to load
     entries = {(e["kind"], e["name"]): e for e in json.loads(res.stdout)}
     error = entries[("renderer", "broken")]["error"]
     assert "renderer 'broken'" in error
@@ -86,6 +86,16 @@ def test_check_reports_broken_plugin_with_distribution_and_cause(throwaway: Path
     assert flat["summary"] == "Paints the whole canvas in `colour`, whatever the program says."
     assert flat["options"]["properties"]["colour"]["default"] == "#ff0000"
     assert flat["options"]["additionalProperties"] is False
+    # The import failure names the plugin's file and line; -v adds the traceback.
+    broken_py = throwaway / "vc_throwaway" / "broken.py"
+    assert f"(at {broken_py}:1)" in error
+    res = vc(throwaway, "plugins", "--check")
+    assert res.returncode == 1
+    assert "renderer broken: renderer 'broken'" in res.stderr
+    assert f"(at {broken_py}:1)" in res.stderr and "Traceback" not in res.stderr
+    res = vc(throwaway, "plugins", "--check", "-v")
+    assert res.returncode == 1
+    assert "Traceback (most recent call last)" in res.stderr and str(broken_py) in res.stderr
 
 
 def test_pipeline_uses_installed_plugin_and_broken_one_is_isolated(

@@ -1,35 +1,136 @@
-"""The `visioncode` command line."""
+"""The `visioncode` command line.
+
+Exit codes (the same for every command; CI and schedulers rely on them):
+
+- 0: done. For `run`: the run finished and at least one sample rendered and was scored.
+- 1: `plugins --check` found a component that does not load (and strict mode's failures).
+- 2: a usage or config error (bad flag, bad pipeline file, bad dataset, unusable `--out`):
+  one `error:` message naming the file, the field and the fix, never a traceback.
+- 3: `run` finished but scored nothing: the dataset is empty, or every sample failed or
+  crashed (a missing binary, a broken replay file, unreadable references...).
+- 130: interrupted; finished samples are saved, `--resume` continues.
+
+Start-up matters (people type `visioncode --help`; schedulers start thousands of
+`visioncode render`): this module imports only click and the standard library at import
+time; every command imports what it needs when it runs, and the subcommands defined in
+other modules are imported only when they are invoked (`_LazyGroup`).
+"""
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import sys
-import tempfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import yaml
-from rich.console import Console
-from rich.table import Table
 
-from . import cache_cli, compare, registry, schema
-from .config import LoadedConfig, load_config
-from .errors import VisioncodeError
-from .progress import RunProgress, StageTracker
-from .report import command as report_command
-from .reward.cli import serve as serve_command
-from .runner import Runner, default_run_dir, latest_run_dir
-from .scaffold import new_plugin
-from .summary import RunSummary
+if TYPE_CHECKING:
+    from rich.console import Console
 
-err = Console(stderr=True)
-# Piped output (CI logs, files) gets wide tables instead of 80 truncated columns.
-out = Console(width=None if sys.stdout.isatty() else 160)
+    from .config import LoadedConfig
+    from .progress import Mode
+    from .summary import RunSummary
+
+#: Same as `registry.STRICT_ENV` (not imported from there, to keep start-up light).
+STRICT_ENV = "VISIONCODE_STRICT_PLUGINS"
+
+EXIT_OK = 0
+EXIT_PLUGIN_FAILED = 1
+EXIT_USAGE = 2
+EXIT_NOTHING_SCORED = 3
+EXIT_INTERRUPTED = 130
+
+
+class _LazyConsole:
+    """A rich Console made on first use: rich costs about a tenth of a second to import,
+    more than `visioncode --help` may take in all."""
+
+    def __init__(self, stderr: bool) -> None:
+        self._stderr = stderr
+        self._console: Console | None = None
+
+    def _get(self) -> Console:
+        if self._console is None:
+            from rich.console import Console
+
+            if self._stderr:
+                self._console = Console(stderr=True)
+            else:  # piped output (CI logs, files) gets wide tables, not 80 columns
+                self._console = Console(width=None if sys.stdout.isatty() else 160)
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._get(), name)
+
+
+err: Any = _LazyConsole(stderr=True)
+out: Any = _LazyConsole(stderr=False)
+
+
+class _LazyGroup(click.Group):
+    """A group whose subcommands from other modules are imported when invoked; `--help`
+    lists them from the short help recorded here (a test checks it matches)."""
+
+    def __init__(self, *args: Any, lazy: dict[str, tuple[str, str, str]] | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        #: name -> (module, attribute, short help)
+        self.lazy = lazy or {}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.commands or cmd_name not in self.lazy:
+            return super().get_command(ctx, cmd_name)
+        module, attr, _ = self.lazy[cmd_name]
+        command = getattr(importlib.import_module(module, __package__), attr)
+        assert isinstance(command, click.Command)
+        self.add_command(command, cmd_name)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        names = [n for n in self.list_commands(ctx)
+                 if n not in self.commands or not self.commands[n].hidden]
+        if not names:
+            return
+        limit = formatter.width - 6 - max(len(n) for n in names)  # as click.Group does
+        rows = []
+        for name in names:
+            if name in self.commands:
+                rows.append((name, self.commands[name].get_short_help_str(limit)))
+            else:
+                from click.utils import make_default_short_help
+
+                rows.append((name, make_default_short_help(self.lazy[name][2], limit)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+#: Subcommands defined in other modules: name -> (module, attribute, short help).
+LAZY_COMMANDS = {
+    "cache": (".cache_cli", "cache",
+              "Inspect or empty the model response cache and the render cache."),
+    "compare": (".compare", "compare",
+                "Means with bootstrap intervals of one run, or a paired comparison..."),
+    "new-plugin": (".scaffold", "new_plugin",
+                   "Create a ready plugin package for a component NAME of one kind..."),
+    "report": (".report.command", "report",
+               "Write a static HTML report of a run: summary, distributions, sample..."),
+    "serve": (".reward.cli", "serve",
+              "Serve the rewards of CONFIG's [reward] table over HTTP: GET /health,..."),
+    "schema": (".schema", "schema_cmd",
+               "Print the JSON Schema of pipeline files, with every installed..."),
+}
 
 
 def _parse_sets(values: tuple[str, ...]) -> dict[str, Any]:
+    import yaml
+
     overrides: dict[str, Any] = {}
     for item in values:
         key, sep, raw = item.partition("=")
@@ -41,46 +142,75 @@ def _parse_sets(values: tuple[str, ...]) -> dict[str, Any]:
 
 
 def _load(config: Path, sets: tuple[str, ...]) -> LoadedConfig:
+    from .config import load_config
+
     return load_config(config, _parse_sets(sets))
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _ensure_strict() -> None:
+    from . import registry
+
+    registry.ensure_strict()
+
+
+@click.group(cls=_LazyGroup, lazy=LAZY_COMMANDS,
+             context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="visioncode")
 @click.option("--strict-plugins", is_flag=True,
               help="Fail on any plugin that does not load (for plugin authors). "
-                   f"Same as {registry.STRICT_ENV}=1.")
+                   f"Same as {STRICT_ENV}=1.")
 def main(strict_plugins: bool) -> None:
-    """visioncode: models write programs; visioncode runs, renders, critiques and scores them."""
+    """visioncode: models write programs; visioncode runs, renders, critiques and scores them.
+
+    Exit codes: 0 done (run: at least one sample scored); 1 a plugin failed to load
+    (plugins --check); 2 usage, config or dataset error; 3 run scored nothing (empty
+    dataset, or every sample failed); 130 interrupted."""
     if strict_plugins:
-        os.environ[registry.STRICT_ENV] = "1"
+        os.environ[STRICT_ENV] = "1"
+
+
+def _table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> str:
+    """A plain aligned table (no rich: `visioncode plugins` must start fast)."""
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    lines = ["  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
+             for r in [header, *rows]]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
 
 
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option("--check", is_flag=True, help="Import every component and report failures "
-              "(with --json: also each one's options schema).")
-def plugins(as_json: bool, check: bool) -> None:
+              "(with --json: also each one's options schema). Exits 1 if any fails.")
+@click.option("--verbose", "-v", is_flag=True,
+              help="With --check: the full traceback of each import failure.")
+def plugins(as_json: bool, check: bool, verbose: bool) -> None:
     """List installed components by kind, with their distribution and version."""
-    failures: dict[tuple[str, str], str] = {}
-    if check or registry.strict():
-        failures = {(e.kind, e.name): str(x) for e, x in registry.check_all() if x}
+    from . import registry
+
+    load = check or registry.strict()
+    failures: dict[tuple[str, str], Any] = {}
+    if load:
+        failures = {(e.kind, e.name): x for e, x in registry.check_all() if x}
     entries = registry.list_components()
     if as_json:
+        from . import schema
+
         # With --check: import status, summary and options schema of each component.
-        click.echo(json.dumps([schema.component_info(e, load=check or registry.strict(),
-                                                     error=failures.get((e.kind, e.name)))
-                               for e in entries], indent=2))
+        click.echo(json.dumps([schema.component_info(
+            e, load=load, error=str(failures[(e.kind, e.name)])
+            if (e.kind, e.name) in failures else None) for e in entries], indent=2))
     else:
-        table = Table("kind", "name", "distribution", "version", "status")
-        for e in entries:
-            status = "[red]failed[/]" if (e.kind, e.name) in failures else (
-                "loaded" if check else "-")
-            table.add_row(e.kind, e.name, e.distribution, e.version, status)
-        out.print(table)
-        for (kind, name), msg in failures.items():
-            err.print(f"[red]{kind} {name}[/]: {msg}")
-    if failures and registry.strict():
-        sys.exit(1)
+        rows = [(e.kind, e.name, e.distribution, e.version,
+                 "failed" if (e.kind, e.name) in failures else ("loaded" if check else "-"))
+                for e in entries]
+        click.echo(_table(("kind", "name", "distribution", "version", "status"), rows))
+    for (kind, name), exc in failures.items():
+        click.echo(f"{kind} {name}: {exc}", err=True)
+        if verbose and exc.traceback:
+            click.echo(exc.traceback, err=True)
+    if failures:
+        sys.exit(EXIT_PLUGIN_FAILED)
 
 
 @main.command("validate")
@@ -89,7 +219,7 @@ def plugins(as_json: bool, check: bool) -> None:
               help="Override a config field, e.g. --set renderer.use=resvg.")
 def validate_cmd(config: Path, sets: tuple[str, ...]) -> None:
     """Validate a pipeline config (both passes) and print the resolved components."""
-    registry.ensure_strict()
+    _ensure_strict()
     loaded = _load(config, sets)
     for c in loaded.components:
         out.print(f"{c.slot:<20} {c.kind:<16} {c.spec.use}")
@@ -105,14 +235,24 @@ def validate_cmd(config: Path, sets: tuple[str, ...]) -> None:
 @click.option("--retry-errors", is_flag=True,
               help="With --resume: run again the samples whose record is an `error`.")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override a field.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar; errors only.")
+@click.option("--quiet", "-q", is_flag=True,
+              help="No progress and no table: errors and one result line only.")
 @click.option("--log-json", is_flag=True, help="Log events as JSON lines on stderr.")
 @click.option("--verbose", "-v", is_flag=True, help="Log every event on stderr.")
 def run(config: Path, workers: int | None, out: Path | None, resume: bool, limit: int | None,
         retry_errors: bool, sets: tuple[str, ...], quiet: bool, log_json: bool,
         verbose: bool) -> None:
-    """Run a pipeline over its dataset and write a run directory."""
-    registry.ensure_strict()
+    """Run a pipeline over its dataset and write a run directory.
+
+    Exits 0 when at least one sample was scored, 3 when none was (empty dataset, or
+    every sample failed or crashed), 2 for usage, config and dataset errors."""
+    if retry_errors and not resume:
+        raise click.UsageError("--retry-errors only applies to a resumed run: add --resume "
+                               "(and --out RUN_DIR, or the latest run of this config is used)")
+    _ensure_strict()
+    from .progress import RunProgress, StageTracker
+    from .runner import Runner, default_run_dir, latest_run_dir
+
     loaded = _load(config, sets)
     run_dir = out
     if run_dir is None and resume:
@@ -124,18 +264,38 @@ def run(config: Path, workers: int | None, out: Path | None, resume: bool, limit
     tracker = StageTracker()
     runner = Runner(loaded, run_dir, workers=workers, limit=limit, plugins=[tracker])
     console = "quiet" if quiet else ("json" if log_json else "human")
-    mode = "json" if log_json else ("bar" if not quiet and err.is_terminal else "quiet")
-    with RunProgress(mode, console=err, tracker=tracker) as progress:  # type: ignore[arg-type]
+    mode: Mode
+    if log_json:
+        mode = "json"
+    elif quiet:
+        mode = "quiet"
+    else:  # a live bar on a terminal, plain periodic lines in CI logs and files
+        mode = "bar" if err.is_terminal else "lines"
+    with RunProgress(mode, console=err._get(), tracker=tracker) as progress:
         summary = runner.run(resume=resume, progress=progress, console=console,
                              verbose=verbose, retry_errors=retry_errors)
-    if not quiet:
-        _print_summary(summary, runner.store.dir)
+    _print_summary(summary, runner.store.dir, quiet=quiet)
+    if summary.samples == 0:
+        click.echo(f"error: nothing to run: the dataset {loaded.config.dataset.path} has no "
+                   "samples (or --limit/dataset.limit left none)", err=True)
+        sys.exit(EXIT_NOTHING_SCORED)
+    if summary.ok == 0:
+        click.echo(f"error: no sample was scored: all {summary.samples} failed or crashed; "
+                   f"see the reasons in {runner.store.dir / 'records.jsonl'}", err=True)
+        sys.exit(EXIT_NOTHING_SCORED)
 
 
-def _print_summary(summary: RunSummary, run_dir: Path) -> None:
-    table = Table("metric", "value", "mean", "n", "excluded", "policy",
-                  title=f"{run_dir} — success rate {summary.success_rate:.1%} "
-                        f"({summary.ok}/{summary.samples})")
+def _print_summary(summary: RunSummary, run_dir: Path, quiet: bool = False) -> None:
+    headline = (f"{run_dir} — success rate {summary.success_rate:.1%} "
+                f"({summary.ok}/{summary.samples})")
+    cached = (f"; renders {summary.renders}, {summary.render_cache_hits} from the render "
+              "cache" if summary.renders else "")
+    if quiet:  # one line, so that even `-q` says where the results are
+        click.echo(f"{headline}{cached}; records: {run_dir / 'records.jsonl'}")
+        return
+    from rich.table import Table
+
+    table = Table("metric", "value", "mean", "n", "excluded", "policy", title=headline)
     for m in summary.metrics:
         mean = "-" if m.mean is None else f"{m.mean:.4g}"
         arrow = {True: " ↑", False: " ↓"}.get(m.higher_is_better, "")  # type: ignore[arg-type]
@@ -144,6 +304,9 @@ def _print_summary(summary: RunSummary, run_dir: Path) -> None:
     bad = {k: v for k, v in summary.statuses.items() if k != "ok"}
     if bad:
         out.print("failures: " + ", ".join(f"{k} {v}" for k, v in bad.items()))
+    if summary.renders:
+        out.print(f"renders: {summary.renders} ({summary.render_cache_hits} served by the "
+                  "render cache; --set run.render_cache=false to render everything)")
     out.print(f"records: {run_dir / 'records.jsonl'}")
 
 
@@ -160,7 +323,11 @@ def _print_summary(summary: RunSummary, run_dir: Path) -> None:
 def render(file: Path, renderer: str, executor: str | None, width: int, height: int, fit: str,
            background: str, output: Path | None) -> None:
     """Render one program file to PNG through an executor and a renderer."""
+    import tempfile
+
+    from . import registry
     from .components import CodeExecutor, ComponentContext, Renderer
+    from .errors import VisioncodeError
     from .rendering import RenderSpec
 
     registry.ensure_strict()
@@ -171,7 +338,7 @@ def render(file: Path, renderer: str, executor: str | None, width: int, height: 
         raise click.UsageError(f"renderer {renderer!r} names no default executor; pass --executor")
     ecls = registry.load("executor", ename)
     assert issubclass(ecls, CodeExecutor)
-    spec = RenderSpec(width=width, height=height, fit=fit,  # type: ignore[arg-type]
+    spec = RenderSpec(width=width, height=height, fit=fit,
                       background=None if background.lower() == "none" else background)
     output = output or file.with_suffix(".png")
     ex = ecls(context=ComponentContext(name=ename))
@@ -200,27 +367,21 @@ def render(file: Path, renderer: str, executor: str | None, width: int, height: 
               f"{rendering.duration_s * 1000:.1f} ms)")
 
 
-main.add_command(cache_cli.cache)
-main.add_command(compare.compare)
-main.add_command(report_command.report)
-main.add_command(schema.schema_cmd)
-main.add_command(new_plugin)
-main.add_command(serve_command)
-
-
 def run_main() -> None:
     """Entry point that turns visioncode's own errors into one clear message and exit 2."""
+    from .errors import VisioncodeError
+
     try:
         main(standalone_mode=False)
     except click.exceptions.Abort:
-        err.print("interrupted; finished samples are saved, continue with --resume")
-        sys.exit(130)
+        click.echo("interrupted; finished samples are saved, continue with --resume", err=True)
+        sys.exit(EXIT_INTERRUPTED)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
     except VisioncodeError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        sys.exit(2)
+        sys.exit(EXIT_USAGE)
     except KeyboardInterrupt:
-        err.print("interrupted; finished samples are saved, continue with --resume")
-        sys.exit(130)
+        click.echo("interrupted; finished samples are saved, continue with --resume", err=True)
+        sys.exit(EXIT_INTERRUPTED)

@@ -14,8 +14,11 @@ class DatasetError(VisioncodeError):
 class PluginLoadError(VisioncodeError):
     """A component's plugin could not be imported or is not a valid component."""
 
-    def __init__(self, kind: str, name: str, distribution: str, cause: str) -> None:
+    def __init__(self, kind: str, name: str, distribution: str, cause: str,
+                 traceback: str = "") -> None:
         self.kind, self.name, self.distribution, self.cause = kind, name, distribution, cause
+        #: The import's traceback, for `-v` (empty when nothing was raised).
+        self.traceback = traceback
         super().__init__(
             f"{kind} {name!r} (distribution {distribution}) failed to load: {cause}. "
             f"Reinstall or fix that distribution, or choose another {kind} in the config."

@@ -11,12 +11,13 @@ an answer served from the cache never reaches the hook.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import time
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import structlog
 from pluggy import HookCaller
@@ -45,10 +46,34 @@ from .scoring import Score
 from .tracing import TracePlugin
 
 log = structlog.get_logger()
+T = TypeVar("T")
 
 
 class ComponentContractError(VisioncodeError):
     """A component returned something other than its kind's result type."""
+
+
+#: Attribute set on an exception by the first pipeline call it passes through: the stage
+#: that raised it (`plan`, `generate`, `extract`, `execute`, `render`, `visual_prompt`,
+#: `critique`, `score`), so the record and the log line blame the right component and
+#: not the stage the loop happened to be in.
+STAGE_ATTR = "visioncode_stage"
+
+
+def _tag(exc: BaseException, stage: str) -> None:
+    if getattr(exc, STAGE_ATTR, None) is None:
+        # An exception type with __slots__ keeps the loop's stage.
+        with contextlib.suppress(AttributeError):
+            setattr(exc, STAGE_ATTR, stage)
+
+
+def _model_stage(purpose: str) -> str:
+    """The stage of a model call, from what it was asked for."""
+    if purpose in ("generate", "revise"):
+        return "generate"
+    if purpose in ("plan", "critique"):
+        return purpose
+    return "score"  # a metric's own question (CodeVQA, TeachQuiz, a judge)
 
 
 class Pipeline:
@@ -89,7 +114,7 @@ class Pipeline:
         context = ComponentContext(
             name=rc.spec.use, slot=rc.slot, version=entry.version,
             distribution=entry.distribution, base_dir=self.base_dir,
-            model_factory=lambda spec, slot=rc.slot: self._model_for(slot, spec),
+            model_factory=lambda spec, slot=rc.slot: self._model_for(slot, spec),  # type: ignore[misc]
         )
         component = rc.cls(rc.options, context)
         self.pm.register_component(component, rc.slot)
@@ -146,17 +171,23 @@ class Pipeline:
             self._callers[key] = self.pm.subset_hook_caller(hook, remove_plugins=others)
         return self._callers[key]
 
-    def _call(self, slot: str, hook: str, expected: type, **kwargs: Any) -> Any:
+    def _call(self, slot: str, hook: str, expected: type[T], **kwargs: Any) -> T:
         stage = hook.removeprefix("visioncode_")
-        with structlog.contextvars.bound_contextvars(stage=stage,
-                                                     component=self.components[slot].name):
-            result = self._caller(slot, hook)(**kwargs)
-        if not isinstance(result, expected):
-            c = self.components[slot]
-            raise ComponentContractError(
-                f"{c.kind} {c.name!r} returned {type(result).__name__} from {hook}, "
-                f"expected {expected.__name__}"
-            )
+        if stage == "generate":
+            stage = _model_stage(kwargs["request"].purpose)
+        try:
+            with structlog.contextvars.bound_contextvars(stage=stage,
+                                                         component=self.components[slot].name):
+                result = self._caller(slot, hook)(**kwargs)
+            if not isinstance(result, expected):
+                c = self.components[slot]
+                raise ComponentContractError(
+                    f"{c.kind} {c.name!r} returned {type(result).__name__} from {hook}, "
+                    f"expected {expected.__name__}"
+                )
+        except Exception as exc:
+            _tag(exc, stage)
+            raise
         return result
 
     def generate(self, slot: str, request: ModelRequest) -> Completion:
@@ -165,9 +196,13 @@ class Pipeline:
         model = self.components.get(slot)
         if not isinstance(model, Model):
             raise VisioncodeError(f"pipeline has no model in slot {slot!r}")
-        completion = self.calls.call(
-            model, request,
-            lambda req: self._call(slot, "visioncode_generate", Completion, request=req))
+        try:
+            completion = self.calls.call(
+                model, request,
+                lambda req: self._call(slot, "visioncode_generate", Completion, request=req))
+        except Exception as exc:  # out of retries, or the response cache failed
+            _tag(exc, _model_stage(request.purpose))
+            raise
         self._usage += completion.usage
         return completion
 
@@ -187,13 +222,18 @@ class Pipeline:
                           rendering=rendering, workdir=workdir)
 
     def score(self, sample: Sample, result: RoundRecord) -> dict[str, Score]:
-        scores = self.pm.hook.visioncode_score(sample=sample, result=result)
-        out: dict[str, Score] = {}
-        for s in scores:
-            if not isinstance(s, Score):
-                raise ComponentContractError(
-                    f"a metric returned {type(s).__name__}, expected Score")
-            out[s.metric] = s
+        try:
+            with structlog.contextvars.bound_contextvars(stage="score"):
+                scores = self.pm.hook.visioncode_score(sample=sample, result=result)
+            out: dict[str, Score] = {}
+            for s in scores:
+                if not isinstance(s, Score):
+                    raise ComponentContractError(
+                        f"a metric returned {type(s).__name__}, expected Score")
+                out[s.metric] = s
+        except Exception as exc:
+            _tag(exc, "score")
+            raise
         return dict(sorted(out.items()))
 
     # -- the loop -----------------------------------------------------------------------
@@ -225,6 +265,7 @@ class Pipeline:
                 record.plan = self._make_plan(sample)
                 self._plan = record.plan.text
                 stage = "generate"
+            stage = "prompt"  # the task's templates
             messages = self._initial_messages(sample)
             for r in range(loop.rounds):
                 rdir = workdir / f"round-{r}"
@@ -244,6 +285,7 @@ class Pipeline:
                     break
                 critique = self._critique(sample, rec, rdir, feedback)
                 rec.critique = critique
+                stage = "prompt"
                 messages = [
                     *messages,
                     Message.of("assistant", rec.completion.text if rec.completion else ""),
@@ -285,6 +327,8 @@ class Pipeline:
 
     @staticmethod
     def _record_error(record: SampleRecord, stage: str, exc: Exception) -> None:
+        """`stage` is where the loop was; the stage that raised (tagged by `_call`) wins."""
+        stage = getattr(exc, STAGE_ATTR, None) or stage
         record.status = "error"
         record.reason = f"{stage}: {type(exc).__name__}: {exc}"
         record.error = traceback.format_exc(limit=20)

@@ -1,5 +1,7 @@
-"""What a run shows while it runs: a rich progress line on a terminal, one JSON line per
-finished sample for CI logs (`--log-json`), or nothing (`--quiet`).
+"""What a run shows while it runs: a rich progress line on a terminal, plain progress
+lines every `LINES_EVERY_S` seconds when stderr is not a terminal (CI logs, files: a bar
+there would print nothing until the end), one JSON line per finished sample
+(`--log-json`), or nothing (`--quiet`).
 
 Both visible modes report the same `ProgressState`: samples done of total, how many
 rendered, failed or crashed, the failures by the status of their last round (the stage
@@ -33,7 +35,10 @@ from .hookspecs import hookimpl
 from .records import SampleRecord
 from .render_cache import render_counts
 
-Mode = Literal["bar", "json", "quiet"]
+Mode = Literal["bar", "lines", "json", "quiet"]
+#: Seconds between two plain progress lines (`lines` mode); the first sample and the
+#: last always get one.
+LINES_EVERY_S = 10.0
 
 
 class ProgressState(BaseModel):
@@ -127,8 +132,11 @@ class RunProgress:
     def __init__(self, mode: Mode = "bar", console: Console | None = None,
                  stream: IO[str] | None = None,
                  clock: Callable[[], float] = time.monotonic,
-                 tracker: StageTracker | None = None) -> None:
+                 tracker: StageTracker | None = None,
+                 every_s: float = LINES_EVERY_S) -> None:
         self.mode = mode
+        self.every_s = every_s
+        self._last_line: float | None = None
         self.console = console or Console(stderr=True)
         self.stream = stream
         self.clock = clock
@@ -172,8 +180,20 @@ class RunProgress:
             else:
                 self.console.file.write(line + "\n")
                 self.console.file.flush()
+        elif self.mode == "lines":
+            now = self.clock()
+            if (self._last_line is None or i == total
+                    or now - self._last_line >= self.every_s):
+                self._last_line = now
+                self._write(f"progress {i}/{total} | {self.describe()} | "
+                            f"elapsed {_duration(s.elapsed_s)}")
         elif self.mode == "bar":
             self._bar.update(self._task, completed=i, total=total, line=self.describe())
+
+    def _write(self, line: str) -> None:
+        stream = self.stream if self.stream is not None else self.console.file
+        stream.write(line + "\n")
+        stream.flush()
 
     def describe(self) -> str:
         """The bar's text: outcomes, failing stages, cache hits, throughput, time left."""

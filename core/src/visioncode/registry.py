@@ -11,13 +11,19 @@ from __future__ import annotations
 
 import difflib
 import os
+import traceback
 from dataclasses import dataclass
 from importlib import metadata
+from typing import TYPE_CHECKING, Any
 
-from stevedore import NamedExtensionManager
-
-from .components import BASES, KINDS, Component
 from .errors import PluginLoadError, UnknownComponentError
+
+if TYPE_CHECKING:
+    from .components import Component
+
+#: The component kinds, in display order (the same tuple as `components.KINDS`, kept
+#: here so that listing components imports neither pydantic nor structlog).
+KINDS = ("model", "executor", "renderer", "visual_prompter", "metric")
 
 NAMESPACES: dict[str, str] = {
     "model": "visioncode.models",
@@ -48,9 +54,10 @@ def list_components(kind: str | None = None) -> list[EntryInfo]:
     """Every installed component (of one kind), from metadata alone, sorted by name."""
     kinds = [kind] if kind else list(KINDS)
     out: list[EntryInfo] = []
+    every = metadata.entry_points()  # one scan of the installed distributions
     for k in kinds:
         seen: set[tuple[str, str]] = set()
-        for ep in metadata.entry_points(group=NAMESPACES[k]):
+        for ep in every.select(group=NAMESPACES[k]):
             dist = getattr(ep, "dist", None)
             key = (ep.name, ep.value)
             if key in seen:  # the same distribution visible twice on sys.path
@@ -93,20 +100,28 @@ def load(kind: str, name: str) -> type[Component]:
     """Import and return the component class registered as `name` for `kind`."""
     if (kind, name) in _loaded:
         return _loaded[(kind, name)]
+    from stevedore import NamedExtensionManager  # only when a component is loaded
+
+    from .components import BASES
+
     entry = find(kind, name)
     failures: list[BaseException] = []
 
     def on_failure(_manager: object, _ep: object, exc: BaseException) -> None:
         failures.append(exc)
 
-    mgr = NamedExtensionManager(
+    mgr: Any = NamedExtensionManager(
         NAMESPACES[kind], names=[name], invoke_on_load=False,
         on_load_failure_callback=on_failure,
     )
     if failures or name not in mgr.names():
         exc = failures[0] if failures else None
         cause = f"{type(exc).__name__}: {exc}" if exc else "entry point did not load"
-        raise PluginLoadError(kind, name, f"{entry.distribution} {entry.version}", cause)
+        if exc is not None and (where := _where(exc)):
+            cause += f" (at {where})"
+        raise PluginLoadError(kind, name, f"{entry.distribution} {entry.version}", cause,
+                              traceback="".join(traceback.format_exception(exc))
+                              if exc is not None else "")
     cls = mgr[name].plugin
     base = BASES[kind]
     if not (isinstance(cls, type) and issubclass(cls, base)):
@@ -116,6 +131,17 @@ def load(kind: str, name: str) -> type[Component]:
         )
     _loaded[(kind, name)] = cls
     return cls
+
+
+def _where(exc: BaseException) -> str:
+    """`file:line` of where an import failed: the line a SyntaxError points to, else the
+    innermost frame of the traceback outside importlib and stevedore (the plugin's own
+    code, where the fix is)."""
+    if isinstance(exc, SyntaxError) and exc.filename:
+        return f"{exc.filename}:{exc.lineno}"
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if "importlib" not in f.filename and "stevedore" not in f.filename]
+    return f"{frames[-1].filename}:{frames[-1].lineno}" if frames else ""
 
 
 def check_all() -> list[tuple[EntryInfo, PluginLoadError | None]]:

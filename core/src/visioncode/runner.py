@@ -35,10 +35,10 @@ import structlog
 from . import logs, registry
 from .config import LoadedConfig, validate
 from .errors import RunDirError
-from .pipeline import Pipeline
+from .pipeline import Pipeline, T
 from .records import RunManifest, SampleRecord
 from .samples import Sample, load_manifest
-from .sandbox import writable_folders
+from .sandbox import hide_config_secrets, writable_folders
 from .scoring import Score
 from .store import RunStore
 from .summary import RunSummary, summarize, to_markdown
@@ -86,13 +86,18 @@ class Runner:
     def run(self, *, resume: bool = False, progress: Progress | None = None,
             console: str = "human", verbose: bool = False,
             retry_errors: bool = False) -> RunSummary:
+        self.store.check_location()  # --out (or run.out) at or under a file
         samples = self.samples()  # a bad dataset fails here, before anything is written
         if resume:
             self.store.check_resumable(self.loaded.hash)
-        elif self.store.exists() or (self.store.dir.exists() and any(self.store.dir.iterdir())):
+        elif self.store.exists():
             raise RunDirError(
-                f"{self.store.dir} already exists; pass --resume to continue that run, or "
+                f"{self.store.dir} already holds a run; pass --resume to continue it, or "
                 f"choose another --out")
+        elif self.store.dir.exists() and any(self.store.dir.iterdir()):
+            raise RunDirError(
+                f"{self.store.dir} is a folder that is not a visioncode run (no run.json) "
+                f"and is not empty; choose another --out, or a new or empty folder")
         else:
             self.store.create(self._manifest(), self.loaded.config.model_dump(mode="json"))
         run_id = self.store.manifest().run_id
@@ -105,6 +110,10 @@ class Runner:
                  workers=self.workers, run_dir=str(self.store.dir))
         total = len(todo)
         start = time.perf_counter()
+        # Keys files the config names are hidden from every sandboxed child.
+        source = self.loaded.source
+        hide_config_secrets(self.loaded.config.model_dump(mode="json"),
+                            source.parent if source is not None else Path.cwd())
         # Sandboxed children (warm workers too) may write each sample's outputs there.
         try:
             with writable_folders(self.store.artifacts):
@@ -249,7 +258,7 @@ class _ThreadTrace(TracePlugin):
         self._local = threading.local()
         super().__init__()
 
-    @property  # type: ignore[override]
+    @property
     def timings(self) -> dict[str, float]:
         if not hasattr(self._local, "timings"):
             self._local.timings = {}
@@ -296,7 +305,7 @@ class SharedPipeline(Pipeline):
         with self._locks_lock:
             return self._locks[stage]
 
-    def _call(self, slot: str, hook: str, expected: type, **kwargs: Any) -> Any:
+    def _call(self, slot: str, hook: str, expected: type[T], **kwargs: Any) -> T:
         if hook == "visioncode_generate":
             return super()._call(slot, hook, expected, **kwargs)
         with self._lock(slot):

@@ -40,6 +40,19 @@ class RunStore:
 
     # -- opening ----------------------------------------------------------------------
 
+    def check_location(self) -> None:
+        """A run directory must be a folder or not exist yet, and every existing folder
+        above it a folder: a clear RunDirError instead of NotADirectoryError later."""
+        for path in (self.dir, *self.dir.parents):
+            if path.exists() and not path.is_dir():
+                where = ("is" if path == self.dir
+                         else f"is above the run directory {self.dir} and is")
+                raise RunDirError(
+                    f"{path} {where} a file, not a folder: a run directory cannot be made "
+                    f"there; choose another --out (or run.out in the pipeline file)")
+            if path.is_dir():
+                return
+
     def exists(self) -> bool:
         return (self.dir / "run.json").is_file()
 
@@ -54,7 +67,9 @@ class RunStore:
 
     def check_resumable(self, config_hash: str) -> None:
         if not self.exists():
-            raise RunDirError(f"{self.dir}: not a run directory (no run.json); nothing to resume")
+            raise RunDirError(f"{self.dir}: not a run directory (no run.json), so there is "
+                              f"nothing to resume; run without --resume to start a run in a "
+                              f"new or empty folder")
         have = self.manifest().config_hash
         if have != config_hash:
             raise RunDirError(
