@@ -64,6 +64,8 @@ BENCHMARKS = [
               "HTML: browser reuse versus a browser per page"),
     Benchmark("blender_render", "visioncode-blender",
               "Blender: persistent workers versus a process per render"),
+    Benchmark("reward", "visioncode-svg",
+              "Rewards: RewardFunction and /score versus a bare multiprocessing pool"),
 ]
 
 

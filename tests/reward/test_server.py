@@ -159,7 +159,9 @@ def test_sigterm_drains_the_request_in_flight() -> None:
         pass
     worker_pids = _children(srv.proc.pid)
     assert worker_pids
-    assert stop(srv) == 0
+    # uvicorn shuts down gracefully, then re-raises the signal it caught (exit -15).
+    assert stop(srv) in {0, -signal.SIGTERM}
+    assert b"Application shutdown complete" in b"".join(srv.log)
     client.join(timeout=60)
     assert answer["status"] == 200
     assert [r["status"] for r in answer["body"]["results"]] == ["timeout", "ok"]

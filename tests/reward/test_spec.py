@@ -9,7 +9,7 @@ import pytest
 from visioncode import ConfigError
 from visioncode.config import load_config
 from visioncode.reward.function import reward_spec
-from visioncode.reward.spec import ContentGate, FormatGate, LengthTerm, MetricTerm, ViewBoxGate
+from visioncode.reward.spec import ContentGate, FormatGate, ViewBoxGate
 
 from .programs import CONFIG, EXAMPLE
 
@@ -29,7 +29,7 @@ def test_example_table_parses_every_kind() -> None:
     spec = load_config(CONFIG).config.reward
     assert spec is not None
     assert spec.failure == -1.0 and spec.timeout_s == 3.0 and spec.cache
-    assert [type(t) for t in spec.terms] == [MetricTerm, MetricTerm, LengthTerm]
+    assert [t.kind for t in spec.terms] == ["metric", "metric", "length"]
     assert [t.label for t in spec.terms] == ["ssim", "pixel", "length"]
     assert [type(g) for g in spec.gates] == [FormatGate, ContentGate, ViewBoxGate]
     assert spec.gates[0].ban == ["text", "tspan", "textPath"]
@@ -39,7 +39,11 @@ def test_example_table_parses_every_kind() -> None:
     ('[reward]\n[[reward.terms]]\nmetric = "ssim"\nclip = [1.0, 0.0]\n',
      "reward.terms[0]", "low bound is above the high bound"),
     ('[reward]\n[[reward.terms]]\nmetric = "ssim"\nwieght = 2\n',
-     "reward.terms[0].metric.wieght", "did you mean 'weight'"),
+     "reward.terms[0].wieght", "did you mean 'weight'"),
+    ('[reward]\n[[reward.terms]]\nweight = 2\n',
+     "reward.terms[0]", "needs `metric`"),
+    ('[reward]\n[[reward.terms]]\nkind = "length"\nmetric = "ssim"\n',
+     "reward.terms[0]", "takes no `metric`"),
     ('[reward]\n[[reward.terms]]\nmetric = "ssim"\n[[reward.gates]]\ngate = "blank"\n',
      "reward.gates[0]", "'format', 'min-content', 'viewbox'"),
     ('[reward]\nterms = []\n', "reward.terms", "at least 1"),
@@ -81,7 +85,7 @@ def test_length_term_needs_reference_programs(tmp_path: Path) -> None:
     path = _config(tmp_path, '[reward]\n[[reward.terms]]\nkind = "length"\n')
     path.write_text(path.read_text().replace(str(EXAMPLE / "dataset" / "samples.jsonl"),
                                              str(data / "samples.jsonl")))
-    with pytest.raises(ConfigError, match=r"needs each sample's reference_program.*'a'"):
+    with pytest.raises(ConfigError, match=r"needs each sample's reference_program.*\(a\)"):
         reward_spec(load_config(path))
 
 

@@ -29,7 +29,7 @@ from ..errors import ConfigError, VisioncodeError
 from ..samples import load_manifest
 from .pool import WorkerPool
 from .result import RewardItem, RewardResult
-from .spec import LengthTerm, MetricTerm, RewardSpec
+from .spec import RewardSpec
 
 #: Statuses that depend on load or luck rather than on the completion: never cached.
 TRANSIENT = frozenset({"timeout", "worker_died", "deadline", "error"})
@@ -78,14 +78,14 @@ def reward_spec(loaded: LoadedConfig) -> RewardSpec:
     metrics = [m.use for m in loaded.config.metrics]
     problems = []
     for i, term in enumerate(spec.terms):
-        if isinstance(term, MetricTerm) and term.metric not in metrics:
+        if term.kind == "metric" and term.metric not in metrics:
             problems.append((f"reward.terms[{i}].metric",
                              f"{term.metric!r} is not a metric of this config "
                              f"([[metrics]]: {', '.join(metrics) or 'none'}); add it to "
                              "[[metrics]] or fix the name"))
     if problems:
         raise ConfigError(where, problems)
-    if any(isinstance(t, LengthTerm) for t in spec.terms):
+    if any(t.kind == "length" for t in spec.terms):
         missing = [s.id for s in load_manifest(loaded.config.dataset.path)
                    if s.reference_program is None]
         if missing:

@@ -28,14 +28,7 @@ from ..records import RoundRecord
 from ..samples import Sample, load_manifest
 from ..sandbox import writable_folders
 from .result import RewardItem, RewardResult
-from .spec import (
-    ContentGate,
-    FormatGate,
-    LengthTerm,
-    MetricTerm,
-    RewardSpec,
-    ViewBoxGate,
-)
+from .spec import ContentGate, FormatGate, RewardSpec, ViewBoxGate
 
 _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 #: Read at most this much of a program for the gates (the executor caps size anyway).
@@ -197,18 +190,19 @@ class Scorer:
 
     @property
     def _needs_metrics(self) -> bool:
-        return any(isinstance(t, MetricTerm) for t in self.spec.terms)
+        return any(t.kind == "metric" for t in self.spec.terms)
 
     def _terms(self, item: RewardItem, sample: Sample, program: str,
                scores: dict[str, Any], start: float) -> RewardResult:
         terms: dict[str, float | None] = {}
         reward = 0.0
         for term in self.spec.terms:
-            if isinstance(term, LengthTerm):
+            if term.kind == "length":
                 reference = self._reference_text(sample.id)
                 value: float | None = length_reward(program_length(program, term.unit),
                                                     program_length(reference, term.unit))
             else:
+                assert term.metric is not None
                 score = scores.get(term.metric)
                 value = None if score is None else score.values.get(term.key)
                 if value is None:

@@ -34,7 +34,19 @@ class _Strict(BaseModel):
 Clip = tuple[float, float]
 
 
-class _Term(_Strict):
+class RewardTerm(_Strict):
+    """One term of the reward: `kind = "metric"` (default), a value of one of the
+    config's metrics (its `use` in `[[metrics]]`); or `kind = "length"`, RLRF's length
+    reward against the sample's reference program,
+    `1 - ((1/L_gt) * max(0, L_pred - L_gt/2))^2`, L counted in `unit`."""
+
+    kind: Literal["metric", "length"] = "metric"
+    #: The metric (for `kind = "metric"`).
+    metric: str | None = Field(None, min_length=1)
+    #: Which value of the metric's Score (default: the metric's name, as `ssim.ssim`).
+    value: str | None = Field(None, min_length=1)
+    #: What L counts for `kind = "length"`: characters or UTF-8 bytes of the program.
+    unit: Literal["chars", "bytes"] = "chars"
     #: How much this term counts in the reward (reward = sum of weight x clipped value).
     weight: float = 1.0
     #: `[low, high]`: the term's value is clamped to this range before weighting.
@@ -44,53 +56,25 @@ class _Term(_Strict):
     name: str | None = Field(None, min_length=1)
 
     @model_validator(mode="after")
-    def _clip_order(self) -> _Term:
+    def _consistent(self) -> RewardTerm:
         if self.clip is not None and self.clip[0] > self.clip[1]:
             raise ValueError(f"clip = {list(self.clip)}: the low bound is above the high "
                              "bound; write [low, high]")
+        if self.kind == "metric" and self.metric is None:
+            raise ValueError("a metric term needs `metric` (a metric of this config), or "
+                             "set kind = \"length\" for the length term")
+        if self.kind == "length" and (self.metric is not None or self.value is not None):
+            raise ValueError("the length term takes no `metric` or `value`: remove them")
         return self
-
-
-class MetricTerm(_Term):
-    """A value of one of the config's metrics (its `use` in `[[metrics]]`)."""
-
-    kind: Literal["metric"] = "metric"
-    metric: str = Field(min_length=1)
-    #: Which value of the metric's Score (default: the metric's name, as `ssim.ssim`).
-    value: str | None = Field(None, min_length=1)
 
     @property
     def key(self) -> str:
-        return self.value or self.metric
+        """The Score value this term reads."""
+        return self.value or self.metric or "length"
 
     @property
     def label(self) -> str:
         return self.name or self.key
-
-
-class LengthTerm(_Term):
-    """RLRF's length reward against the sample's reference program:
-    `1 - ((1/L_gt) * max(0, L_pred - L_gt/2))^2`, L counted in `unit`."""
-
-    kind: Literal["length"]
-    #: What L counts: characters or UTF-8 bytes of the extracted program.
-    unit: Literal["chars", "bytes"] = "chars"
-
-    @property
-    def label(self) -> str:
-        return self.name or "length"
-
-
-def _term_kind(value: Any) -> str:
-    if isinstance(value, dict):
-        return str(value.get("kind", "metric"))
-    return str(getattr(value, "kind", "metric"))
-
-
-RewardTerm = Annotated[
-    Annotated[MetricTerm, Tag("metric")] | Annotated[LengthTerm, Tag("length")],
-    Discriminator(_term_kind),
-]
 
 
 class _Gate(_Strict):
