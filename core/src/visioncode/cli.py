@@ -117,6 +117,8 @@ LAZY_COMMANDS = {
               "Inspect or empty the model response cache and the render cache."),
     "compare": (".compare", "compare",
                 "Means with bootstrap intervals of one run, or a paired comparison..."),
+    "dataset": (".datasets.cli", "dataset",
+                "Import published benchmarks (Design2Code, VCode, ChartMimic,..."),
     "new-plugin": (".scaffold", "new_plugin",
                    "Create a ready plugin package for a component NAME of one kind..."),
     "report": (".report.command", "report",
