@@ -11,7 +11,6 @@ the rigid bodies are baked over `frames` frames, and `simulation.blend` (artifac
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -25,9 +24,17 @@ from visioncode import (
     Execution,
     ProgramError,
     SandboxError,
+    take_file,
 )
 
-from .runtime import BlenderNotFoundError, BpyOptions, BpyWorker, describe_failure
+from .protocol import ExecuteAnswer, Failure, ProgramFailure
+from .runtime import (
+    BlenderNotFoundError,
+    BpyOptions,
+    BpyWorker,
+    describe_failure,
+    describe_job_failure,
+)
 
 
 class SimulateOptions(BaseModel):
@@ -90,46 +97,56 @@ class BlenderExecutor(CodeExecutor):
                              duration_s=time.perf_counter() - start, **extra)
 
         with self.bpy.lock:
+            job: Path | None = None
             try:
                 job = self.bpy.job_dir()
-                answer = self.bpy.call({"op": "execute", "job": str(job), "program": program,
-                                        "simulate": self._simulate()})
+                answer = self.bpy.job({"op": "execute", "program": program,
+                                       "simulate": self._simulate()}, ExecuteAnswer, job)
+                if isinstance(answer, Failure):
+                    status, message = describe_job_failure(answer,
+                                                           self.options.limits.wall_time_s)
+                    if status == "error":
+                        return failed("error", answer.kind, message,
+                                      traceback=answer.traceback)
+                    return failed(status, status, message)
+                artifacts = {}
+                for role, name in answer.files.items():
+                    artifacts[role] = take_file(job, name, workdir / Path(name).name,
+                                                max_bytes=self._blend_cap())
             except BlenderNotFoundError as exc:
                 return failed("error", "setup", str(exc))
             except SandboxError as exc:
                 status, message = describe_failure(exc, self.options.limits.wall_time_s)
-                return failed(status, status, message)
+                return failed(status, exc.reason if status == "sandbox_violation" else
+                              status, message)
+            finally:
+                if job is not None:
+                    self.bpy.drop_job(job)
             leftovers = list(self.bpy.leftovers)
-            files = {role: Path(path) for role, path in answer.get("files", {}).items()}
-            artifacts = {}
-            for role, path in files.items():
-                if path.is_file():
-                    artifacts[role] = workdir / path.name
-                    shutil.copyfile(path, artifacts[role])
-        output = {"stdout": answer.get("stdout", ""), "stderr": answer.get("stderr", "")}
-        if not answer.get("ok"):
-            return failed("error", answer.get("kind", "worker"),
-                          f"the bpy worker failed: {answer.get('error', '')}", **output)
+        output = {"stdout": answer.stdout, "stderr": answer.stderr}
         if leftovers:
             return failed("sandbox_violation", "process", f"the program left {len(leftovers)} "
                           f"process(es) running (pids {leftovers}); they were killed", **output)
         metadata: dict[str, Any] = {"bpy": self.bpy.info.get("bpy"),
                                     "landlock": self.bpy.info.get("landlock"),
-                                    "worker_s": answer.get("worker_s")}
-        if "summary" in answer:
-            metadata["scene"] = answer["summary"]
-        if "simulation" in answer:
-            metadata["simulation"] = answer["simulation"]
-        if answer.get("status") != "ok":
-            err = answer.get("error") or {}
+                                    "walls": answer.walls, "worker_s": answer.worker_s}
+        if answer.summary is not None:
+            metadata["scene"] = answer.summary
+        if answer.simulation is not None:
+            metadata["simulation"] = answer.simulation
+        if answer.status != "ok":
+            err = answer.error or ProgramFailure()
             return Execution(
                 status="error", program=program, artifacts=artifacts, metadata=metadata,
-                error=ProgramError(kind=err.get("kind", "error"),
-                                   message=err.get("message", ""), line=err.get("line"),
-                                   traceback=err.get("traceback")),
+                error=ProgramError(kind=err.kind, message=err.message, line=err.line,
+                                   traceback=err.traceback),
                 duration_s=time.perf_counter() - start, **output)
         return Execution(status="ok", program=program, artifacts=artifacts, metadata=metadata,
                          duration_s=time.perf_counter() - start, **output)
+
+    def _blend_cap(self) -> int:
+        """Largest .blend taken from a job: the worker's own file-size limit."""
+        return (self.options.limits.file_size_mb or 512) * 1024 * 1024
 
     def close(self) -> None:
         self.bpy.close()

@@ -32,9 +32,17 @@ from visioncode import (
     Rendering,
     RenderSpec,
     SandboxError,
+    take_file,
 )
 
-from .runtime import BlenderNotFoundError, BpyOptions, BpyWorker, describe_failure
+from .protocol import EncodeAnswer, Failure, FramesAnswer, RenderAnswer
+from .runtime import (
+    BlenderNotFoundError,
+    BpyOptions,
+    BpyWorker,
+    describe_failure,
+    describe_job_failure,
+)
 
 
 class BlenderRendererOptions(BpyOptions):
@@ -95,9 +103,12 @@ class _BlenderRenderer(Renderer):
         workdir = Path(workdir).resolve()
         workdir.mkdir(parents=True, exist_ok=True)
         simulation = execution.artifacts.get("simulation") if self.options.video else None
+        wall = self.options.limits.wall_time_s
         with self.bpy.lock:
+            jobs: list[Path] = []
             try:
                 job = self.bpy.job_dir()
+                jobs.append(job)
                 shutil.copyfile(scene, job / "scene.blend")
                 request: dict[str, Any] = {
                     "op": "render", "engine": self.engine, "blend": str(job / "scene.blend"),
@@ -110,66 +121,83 @@ class _BlenderRenderer(Renderer):
                     (job / "frames").mkdir()
                     request["frames"] = {"blend": str(job / "simulation.blend"),
                                          "dir": str(job / "frames"), "count": spec.frames}
-                answer = self.bpy.call(request)
-                if not answer.get("ok"):
-                    return failed("error", f"{self.engine} failed ({answer.get('kind')}): "
-                                  f"{answer.get('error', '')}")
+                answer = self.bpy.job(request, RenderAnswer, job)
+                if isinstance(answer, Failure):
+                    status, message = describe_job_failure(answer, wall)
+                    if status == "error":
+                        message = (f"{self.engine} failed ({answer.kind}): {answer.error}")
+                    return failed("timeout" if status == "timeout" else "error", message)
                 image = workdir / "render.png"
-                _composite(Path(answer["out"]), image, spec.background)
+                _composite(self._take(job, answer.out, workdir / ".render-raw.png"), image,
+                           spec.background)
                 frames: list[Path] = []
                 video = None
-                if "frames" in answer:
-                    frames, video = self._frames(answer["frames"], job, workdir, spec)
+                if answer.frames is not None:
+                    frames, video = self._frames(answer.frames, job, workdir, spec, jobs)
             except BlenderNotFoundError as exc:
                 return failed("error", str(exc))
             except SandboxError as exc:
-                status, message = describe_failure(exc, self.options.limits.wall_time_s)
+                status, message = describe_failure(exc, wall)
                 return failed("timeout" if status == "timeout" else "error", message)
-        metadata = {"engine": self.engine, "camera_source": answer["camera_source"],
-                    "camera": answer["camera"], "objects": answer["objects"],
-                    "background": spec.background, "worker_s": answer.get("worker_s"),
+            finally:
+                for used in jobs:
+                    self.bpy.drop_job(used)
+        metadata = {"engine": self.engine, "camera_source": answer.camera_source,
+                    "camera": answer.camera,
+                    "objects": [o.model_dump() for o in answer.objects],
+                    "background": spec.background, "worker_s": answer.worker_s,
+                    "walls": answer.walls,
                     "box_convention": "pixels of images[0]: [x0, y0, x1, y1], origin "
                                       "top-left, y down"}
-        if "frames" in answer:
-            metadata["frame_numbers"] = answer["frames"]["numbers"]
-        return Rendering(status="ok", renderer=self.name, renderer_version=answer["version"],
+        if answer.frames is not None:
+            metadata["frame_numbers"] = answer.frames.numbers
+        return Rendering(status="ok", renderer=self.name, renderer_version=answer.version,
                          images=[image], frames=frames, video=video, width=width,
                          height=height, duration_s=time.perf_counter() - start,
                          metadata=metadata)
 
-    def _frames(self, answer: dict[str, Any], job: Path, workdir: Path,
-                spec: RenderSpec) -> tuple[list[Path], Path | None]:
+    def _take(self, job: Path, name: str, dest: Path) -> Path:
+        """A file the job left, copied out of its folder (see `visioncode.take_file`)."""
+        cap = (self.options.limits.file_size_mb or 512) * 1024 * 1024
+        return take_file(job, name, dest, max_bytes=cap)
+
+    def _frames(self, answer: FramesAnswer, job: Path, workdir: Path,
+                spec: RenderSpec, jobs: list[Path]) -> tuple[list[Path], Path | None]:
         """Composite each frame over the background into `workdir/frames`, then have the
-        worker encode them (its Blender has FFmpeg) into `workdir/simulation.mp4`."""
+        worker encode them (its Blender has FFmpeg) into `workdir/simulation.mp4`, in a
+        job folder of its own that the host fills."""
         out_dir = workdir / "frames"
         out_dir.mkdir(exist_ok=True)
-        flat = job / "flat"
-        flat.mkdir()
         frames = []
-        for path in map(Path, answer["paths"]):
-            frames.append(out_dir / path.name)
-            _composite(path, frames[-1], spec.background)
-            shutil.copyfile(frames[-1], flat / path.name)
+        raw = workdir / ".frame-raw.png"
+        for name in answer.paths:
+            frames.append(out_dir / Path(name).name)
+            _composite(self._take(job, name, raw), frames[-1], spec.background)
+        raw.unlink(missing_ok=True)
         if not frames:
             return frames, None
+        encode = self.bpy.job_dir()
+        jobs.append(encode)
+        for frame in frames:
+            shutil.copyfile(frame, encode / frame.name)
         width, height = spec.pixel_size
-        encoded = self.bpy.call({"op": "encode", "paths": [str(flat / p.name) for p in frames],
-                                 "out": str(job / "simulation.mp4"), "fps": spec.fps or 24,
-                                 "width": width, "height": height})
-        if not encoded.get("ok"):
+        encoded = self.bpy.job({"op": "encode", "paths": [str(encode / p.name) for p in frames],
+                                "out": str(encode / "simulation.mp4"), "fps": spec.fps or 24,
+                                "width": width, "height": height}, EncodeAnswer, encode)
+        if isinstance(encoded, Failure):
             return frames, None
-        video = workdir / "simulation.mp4"
-        shutil.copyfile(encoded["video"], video)
-        return frames, video
+        return frames, self._take(encode, encoded.video, workdir / "simulation.mp4")
 
     def close(self) -> None:
         self.bpy.close()
 
 
 def _composite(source: Path, target: Path, background: str | None) -> None:
-    """Copy a transparent-film render, over `background` when one is given."""
+    """Copy a transparent-film render, over `background` when one is given (`source`
+    is the host's own copy of the job's file)."""
     with Image.open(source) as im:
         image = im.convert("RGBA")
+    source.unlink(missing_ok=True)
     if background is not None:
         color = ImageColor.getcolor(background, "RGBA")
         assert isinstance(color, tuple)

@@ -4,26 +4,39 @@
 environment; the setup step `scripts/setup.d/40-blender.sh` makes `.venv-blender` for it.
 `BpyWorker` starts `visioncode_bpy_worker` there (or inside a user's Blender binary) through
 `visioncode.Worker`, which gives it its own session, rlimits, a private network namespace
-and a kill-and-replace on timeout or crash; the worker confines itself further (Landlock,
-an audit hook: see `bpy_side/visioncode_bpy_guard.py`). The JSON protocol is in
-docs/blender.md.
+and a kill-and-replace when it stops answering. The worker is a zygote: it imports bpy
+once and runs every job in a fresh child forked from it, walled by the kernel before the
+job's request is read (its own cgroup, Landlock narrowed to the job's folder, seccomp, no
+new processes: `bpy_side/visioncode_bpy_walls.py`), so a patched module or a planted
+process cannot outlive its sample. Each job gets a folder of its own, made by the host
+and removed after it; every answer is validated (`protocol`) and every file is taken from
+the job's folder with `visioncode.take_file`. The JSON protocol is in docs/blender.md.
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
+import secrets
 import shutil
 import signal
 import tempfile
 import threading
 import weakref
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
-from visioncode import ComponentOptions, Limits, SandboxError, Worker
+from visioncode import ComponentOptions, Limits, SandboxError, Worker, parse_answer
+
+from .protocol import Failure
+
+M = TypeVar("M", bound=BaseModel)
+#: Seconds the host waits beyond a job's wall time before it deems the worker hung (the
+#: worker itself stops a job at its wall time and answers).
+HUNG_MARGIN_S = 30.0
 
 #: The folder holding the worker's modules; it is the worker's PYTHONPATH.
 BPY_SIDE = Path(__file__).resolve().parent / "bpy_side"
@@ -108,13 +121,22 @@ def blender_launcher(folder: Path, blender: Path) -> Path:
     return script
 
 
+def _walls_file() -> str | None:
+    """Core's kernel walls (standard library only), for the bpy side to load by path."""
+    try:
+        from visioncode.sandbox import walls
+    except ImportError:
+        return None
+    return str(Path(walls.__file__).resolve())
+
+
 class BpyWorker:
-    """One persistent bpy process and its private folders.
+    """One persistent bpy zygote and its private folders.
 
     `runtime/` (outside the sandbox's reach) holds the Blender launcher; `runtime/scratch`
-    is the only folder the worker may write: `scratch/job` is emptied before every job,
-    `scratch/tmp` is Blender's temporary folder, `scratch/home` its HOME. Thread-safe:
-    calls are serialised."""
+    is the only folder the worker may write: each job gets a fresh `scratch/jobs/<job>`
+    (the only folder its child may write), `scratch/tmp` is Blender's temporary folder,
+    `scratch/home` its HOME. Callers serialise jobs with `lock`."""
 
     def __init__(self, options: BpyOptions, base_dirs: list[Path], name: str,
                  cache_dir: Path) -> None:
@@ -131,6 +153,7 @@ class BpyWorker:
         #: Processes the last job left behind (killed by `sweep`).
         self.leftovers: list[int] = []
         self._baseline: set[int] = set()
+        self._jobs = itertools.count()
 
     @property
     def scratch(self) -> Path:
@@ -140,7 +163,7 @@ class BpyWorker:
     def _make(self) -> Worker:
         runtime = Path(tempfile.mkdtemp(prefix=f"visioncode-{self.name}-"))
         scratch = runtime / "scratch"
-        for sub in ("job", "tmp", "home"):
+        for sub in ("jobs", "tmp", "home"):
             (scratch / sub).mkdir(parents=True)
         self.shader_cache.mkdir(parents=True, exist_ok=True)
         env = {"PYTHONPATH": str(BPY_SIDE), "VISIONCODE_BPY_SCRATCH": str(scratch),
@@ -149,6 +172,9 @@ class BpyWorker:
                "MESA_SHADER_CACHE_DIR": str(self.shader_cache / "mesa"),
                "XDG_CACHE_HOME": str(self.shader_cache / "xdg"),
                "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1"}
+        walls_file = _walls_file()
+        if walls_file is not None:
+            env["VISIONCODE_BPY_WALLS_FILE"] = walls_file
         try:
             if self.options.blender_binary is not None:
                 python = blender_launcher(runtime, self.options.blender_binary)
@@ -178,12 +204,29 @@ class BpyWorker:
         return self._worker.pid if self._worker is not None else None
 
     def job_dir(self) -> Path:
-        """`scratch/job`, emptied: the folder the next job reads and writes."""
+        """A new, empty folder for the next job (`scratch/jobs/job-N-token`): made by the
+        host, so nothing an earlier job left can be in it. Remove it with `drop_job`."""
         self.worker  # noqa: B018 (creates the folders on first use)
-        job = self.scratch / "job"
-        shutil.rmtree(job, ignore_errors=True)
-        job.mkdir(parents=True)
+        job = self.scratch / "jobs" / f"job-{next(self._jobs)}-{secrets.token_hex(6)}"
+        job.mkdir()
         return job
+
+    def drop_job(self, job: Path) -> None:
+        """Remove a job's folder (links in it are removed, never followed)."""
+        if job.parent == self.scratch / "jobs" and not job.is_symlink():
+            shutil.rmtree(job, ignore_errors=True)
+
+    def job(self, request: dict[str, Any], model: type[M], job: Path) -> M | Failure:
+        """Run one job in `job` (a folder from `job_dir`) and validate its answer into
+        `model`, or `Failure` when the job (or the worker) said it failed. Raises
+        SandboxError: `bad_answer` for an answer that fits neither, and the worker's own
+        failures (it did not start, stopped answering or died)."""
+        wall = self.options.limits.wall_time_s
+        raw = self.call({**request, "job": str(job), "timeout_s": wall},
+                        timeout=wall + HUNG_MARGIN_S)
+        if isinstance(raw, dict) and raw.get("ok") is False:
+            return parse_answer(Failure, raw)
+        return parse_answer(model, raw)
 
     def call(self, request: dict[str, Any], timeout: float | None = None) -> dict[str, Any]:
         """One job. Raises SandboxError (timeout, crashed, memory) after which the next
@@ -246,8 +289,24 @@ def _release(worker: Worker, runtime: Path) -> None:
     shutil.rmtree(runtime, ignore_errors=True)
 
 
+def describe_job_failure(failure: Failure, wall_time_s: float) -> tuple[str, str]:
+    """(status, message) for a job that failed outside its program's own lines."""
+    if failure.kind == "Timeout":
+        return "timeout", (f"the job did not finish within {failure.timeout_s or wall_time_s:g}s"
+                           " and was killed (raise limits.wall_time_s for a legitimately "
+                           "long job); the warm worker goes on")
+    if failure.kind == "Crashed":
+        return "crashed", (f"the bpy job's process died: {failure.error} (the program "
+                           "crashed Blender, or exceeded a limit); the warm worker goes on")
+    if failure.kind == "MemoryError":
+        return "memory", f"the bpy job ran out of memory: {failure.error}"
+    return "error", f"the bpy worker failed ({failure.kind}): {failure.error}"
+
+
 def describe_failure(exc: SandboxError, wall_time_s: float) -> tuple[str, str]:
-    """(status, message) for a worker that did not answer."""
+    """(status, message) for a worker that did not answer, or an answer refused."""
+    if exc.reason in ("bad_answer", "unsafe_output", "missing_output"):
+        return "sandbox_violation", f"{exc.reason}: {exc}"
     if exc.reason == "timeout":
         if str(exc).startswith("no start"):  # the worker's own start-up (importing bpy)
             return "timeout", (f"the bpy worker did not start: {exc} (raise "

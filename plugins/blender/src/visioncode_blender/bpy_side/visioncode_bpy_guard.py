@@ -10,13 +10,16 @@ worker's own Python:
   files, system libraries and the scratch root, no TCP connect or bind (ABI 4+), no
   signals to processes outside the worker (ABI 6+). Applied before `import bpy` in the
   pip-`bpy` worker, so every thread Blender starts inherits it.
-- **An audit hook** (`sys.addaudithook`, armed once start-up is done): refuses process
+- **An audit hook** (`sys.addaudithook`, armed in each job's child): refuses process
   creation (`os.system`, `subprocess`, `fork`, `exec`, `posix_spawn`), signals, sockets,
   `ctypes` calls, and file opens outside the same roots, with a message that names what
   was refused, so a model reads "os.system is not allowed" rather than a bare EACCES.
 
-Where Landlock is missing, the audit hook, the rlimits, the network namespace and the
-process-group kill of `visioncode.Worker` remain.
+The audit hook is a friendly early error, not a wall: a program can disable it (through
+`gc`, frame walking, or by patching this module), and then meets the kernel's walls of its
+job child (`visioncode_bpy_walls`): Landlock narrowed to its own job folder, seccomp, no
+new processes, its own cgroup. Where Landlock is missing, those others, the rlimits, the
+network namespace and the process-group kill of `visioncode.Worker` remain.
 """
 
 from __future__ import annotations
@@ -170,12 +173,20 @@ class AuditGuard:
     """The audit hook; `arm()` turns it on for good (hooks cannot be removed)."""
 
     def __init__(self, read: Iterable[str], write: Iterable[str]) -> None:
+        self.libraries = tuple(os.path.realpath(p) for p in read)
         self.write = tuple(os.path.realpath(p) for p in write)
-        self.read = tuple(os.path.realpath(p) for p in read) + self.write
+        self.read = self.libraries + self.write
         self.armed = False
         sys.addaudithook(self._hook)
 
+    def narrow(self, read: Iterable[str], write: Iterable[str]) -> None:
+        """In a job child: its own folder instead of the worker's whole scratch folder
+        (the kernel's Landlock says the same; this only words the refusal)."""
+        self.write = tuple(os.path.realpath(p) for p in write)
+        self.read = self.libraries + tuple(os.path.realpath(p) for p in read) + self.write
+
     def arm(self) -> None:
+        """Turn the hook on for good (in a job child, after its kernel walls)."""
         self.armed = True
 
     def _path(self, raw: object) -> str | None:

@@ -1,8 +1,10 @@
 """The jobs of the bpy worker: run a scene program, render a saved scene.
 
-Every job starts from a factory-clean Blender (`read_factory_settings(use_empty=True)` for
-programs, `open_mainfile` for renders), so nothing of one sample leaks into the next.
-Files are read and written only under the job folder the request names.
+Each runs in its own child forked from the worker's zygote, which holds a factory-clean,
+empty Blender (`warm_up`) and never runs a program, so every job starts from that state
+and nothing of one sample leaks into the next (renders then `open_mainfile` the saved
+scene). Files are read and written only in the job folder the request names (the child's
+working folder); answers name them relative to it.
 """
 
 from __future__ import annotations
@@ -97,14 +99,13 @@ def execute(request: dict[str, Any]) -> dict[str, Any]:
     `<job>/simulation.blend` too."""
     job = request["job"]
     os.chdir(job)
-    bpy.ops.wm.read_factory_settings(use_empty=True)
     out, err = _CappedText(), _CappedText()
     answer: dict[str, Any] = {"ok": True, "status": "ok", "files": {}}
     error = _run(request["program"], "<program>", out, err)
     if error is None:
         blend = os.path.join(job, "scene.blend")
         bpy.ops.wm.save_as_mainfile(filepath=blend, copy=True, compress=False)
-        answer["files"]["scene"] = blend
+        answer["files"]["scene"] = "scene.blend"
         answer["summary"] = summarize(bpy.context.scene)
         simulate = request.get("simulate")
         if simulate:
@@ -113,7 +114,6 @@ def execute(request: dict[str, Any]) -> dict[str, Any]:
         answer["status"] = "error"
         answer["error"] = error
     answer["stdout"], answer["stderr"] = out.text(), err.text()
-    os.chdir(os.path.dirname(job))
     return answer
 
 
@@ -143,7 +143,7 @@ def _simulate(simulate: dict[str, Any], job: str, answer: dict[str, Any],
     after = {o.name: list(o.matrix_world.translation) for o in bodies}
     blend = os.path.join(job, "simulation.blend")
     bpy.ops.wm.save_as_mainfile(filepath=blend, copy=True, compress=False)
-    answer["files"]["simulation"] = blend
+    answer["files"]["simulation"] = "simulation.blend"
     moved = {n: math.dist(before[n], after[n]) for n in before}
     answer["simulation"] = {
         "frames": frames, "fps": scene.render.fps, "bodies": sorted(before),
@@ -343,7 +343,7 @@ def render(request: dict[str, Any]) -> dict[str, Any]:
     scene.render.filepath = request["out"]
     bpy.ops.render.render(write_still=True)
     answer: dict[str, Any] = {
-        "ok": True, "out": request["out"], "camera_source": source,
+        "ok": True, "out": _relative(request["out"]), "camera_source": source,
         "camera": scene.camera.name,
         "objects": object_boxes(scene, request["width"], request["height"]),
         "version": f"Blender {bpy.app.version_string} ({scene.render.engine})",
@@ -370,14 +370,20 @@ def _render_frames(request: dict[str, Any], frames: dict[str, Any]) -> dict[str,
             path = os.path.join(frames["dir"], f"frame-{f:04d}.png")
             scene.render.filepath = path
             bpy.ops.render.render(write_still=True)
-            paths.append(path)
+            paths.append(_relative(path))
     return {"paths": paths, "numbers": wanted}
+
+
+def _relative(path: str) -> str:
+    """A file of the job, named relative to the job's folder (the working folder)."""
+    return os.path.relpath(os.path.realpath(path), os.path.realpath(os.getcwd()))
 
 
 def encode(request: dict[str, Any]) -> dict[str, Any]:
     """Blender's sequencer and FFmpeg: the PNG frames `paths` as an H.264 mp4 at `out`
     (alpha is dropped: composite a background first)."""
     paths, out = request["paths"], request["out"]
+    os.chdir(request["job"])
     if not bpy.app.build_options.codec_ffmpeg:
         raise RuntimeError("this Blender was built without FFmpeg; no video can be written")
     bpy.ops.wm.read_factory_settings(use_empty=True)
@@ -404,4 +410,4 @@ def encode(request: dict[str, Any]) -> dict[str, Any]:
     bpy.ops.render.render(animation=True)
     if not os.path.exists(out):
         raise RuntimeError(f"Blender wrote no video at {out}")
-    return {"ok": True, "video": out, "frames": len(paths)}
+    return {"ok": True, "video": _relative(out), "frames": len(paths)}
