@@ -52,10 +52,12 @@ def files_text(folder: Path) -> str:
 
 
 def test_billion_laughs_rejected(executor: SvgExecutor, tmp_path: Path) -> None:
+    """Internal entities are expanded only within the document's byte limit: the bomb
+    is measured before anything is expanded, and refused."""
     ex = executor.execute(BILLION_LAUGHS, tmp_path)
     assert ex.status == "parse_error"
-    assert ex.error is not None and ex.error.kind == "entity_declaration"
-    assert ex.error.line == 3
+    assert ex.error is not None and ex.error.kind == "entity_expansion"
+    assert ex.error.line == 2 and "2000000 bytes" in ex.error.message
     assert "lollollol" not in everything_in(ex)
 
 
@@ -118,15 +120,21 @@ def test_nested_svg_images_count_towards_expansion(tmp_path: Path) -> None:
     '<use id="a" href="#b"/><use id="b" href="#a"/>',
     '<g id="a"><g><use xlink:href="#c"/></g></g><g id="c"><use href="#a"/></g>',
 ])
-def test_use_cycle_rejected(executor: SvgExecutor, tmp_path: Path, body: str) -> None:
-    ex = executor.execute(f"<svg {NS}>\n{body}\n</svg>", tmp_path)
-    assert ex.status == "parse_error"
-    assert ex.error is not None and ex.error.kind == "use_cycle" and ex.error.line == 2
+def test_use_cycle_skipped(executor: SvgExecutor, tmp_path: Path, body: str) -> None:
+    """A cycle costs the `<use>` that closes it, as in renderers; the rest stays."""
+    doc = f'<svg {NS}>\n{body}\n<rect id="kept" width="5" height="5"/>\n</svg>'
+    ex = executor.execute(doc, tmp_path)
+    assert ex.status == "ok", ex.error
+    assert 'id="kept"' in ex.program
+    assert any("reference cycle" in n and "line 2" in n for n in ex.notes), ex.notes
+    from visioncode_svg.sanitize import parse, use_cycles
+    assert use_cycles(parse(ex.program)[0]) == []
 
 
 def test_use_of_root_is_a_cycle(executor: SvgExecutor, tmp_path: Path) -> None:
-    ex = executor.execute(f'<svg {NS} id="root"><use href="#root"/></svg>', tmp_path)
-    assert ex.error is not None and ex.error.kind == "use_cycle"
+    ex = executor.execute(f'<svg {NS} id="root"><use href="#root"/><g id="g"/></svg>',
+                          tmp_path)
+    assert ex.status == "ok" and "<use" not in ex.program and 'id="g"' in ex.program
 
 
 class _Recorder(http.server.BaseHTTPRequestHandler):

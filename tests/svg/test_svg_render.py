@@ -56,7 +56,8 @@ def test_background_colour(executor: SvgExecutor, renderer, tmp_path: Path) -> N
     assert im.getpixel((0, 0)) == (0, 255, 0, 255)
     assert im.getpixel((50, 50)) == (0, 0, 255, 255)
     with Image.open(tmp_path / "render" / "render.png") as raw:
-        assert raw.mode == "RGB"  # opaque background: no alpha channel
+        # drawn by the library under the drawing: every pixel opaque
+        assert raw.convert("RGBA").getchannel("A").getextrema() == (255, 255)
 
 
 def test_transparent_background(executor: SvgExecutor, renderer, tmp_path: Path) -> None:

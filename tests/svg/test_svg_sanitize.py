@@ -121,11 +121,14 @@ rect {{ fill: url(#grad); stroke: url(http://evil.example/p.svg#x) }}
     assert "style attribute of <rect>" in removed and "fill attribute of <circle>" in removed
 
 
-def test_css_escapes_hiding_a_url_drop_the_css(tmp_path: Path) -> None:
-    svg = f'<svg {NS}><style>rect {{ fill: \\75 rl(http://evil.example/x) }}</style></svg>'
+def test_css_escapes_hiding_a_url_are_read_and_removed(tmp_path: Path) -> None:
+    """The tokenizer decodes the escape, so the URL is seen and removed, and the rest of
+    the rule is kept."""
+    svg = (f'<svg {NS}><style>rect {{ fill: \\75 rl(http://evil.example/x); '
+           'stroke: blue }</style></svg>')
     ex = run(svg, tmp_path)
-    assert "evil" not in ex.program
-    assert any("escape sequences" in r for r in ex.metadata["removed"])
+    assert "evil" not in ex.program and "stroke: blue" in ex.program
+    assert any("url('http://evil.example/x')" in r for r in ex.metadata["removed"])
 
 
 def test_animation_setting_href_removed(tmp_path: Path) -> None:

@@ -1,10 +1,11 @@
 """Find the SVG in a model's raw output, and make small, safe repairs.
 
 Where to look, in order: fenced blocks tagged ```svg, then other fenced blocks that
-contain `<svg`, then the whole text. In the first of those places that holds a complete
-`<svg>...</svg>` element, the *last* complete one is taken (models often show a draft and
-then the final version). An XML declaration, DOCTYPE or comments directly before it are
-kept, so the executor sees (and judges) the whole document. Only when no complete element
+contain `<svg`, then the whole text (a prefixed root, `<svg:svg>`, counts as `<svg>`).
+In the first of those places that holds a complete `<svg>...</svg>` element, the *last*
+complete one is taken (models often show a draft and then the final version). An XML
+declaration, DOCTYPE or comments directly before it are kept, so the executor sees (and
+judges) the whole document. Only when no complete element
 exists anywhere is a truncated one (an `<svg` with no matching `</svg>`) taken and closed.
 
 Repairs are made only to a document that does not parse as it is, and each is recorded:
@@ -33,11 +34,13 @@ from dataclasses import dataclass
 
 from visioncode import Extraction
 
-from .sanitize import well_formed_error
+from .sanitize import SanitizeError, parse, well_formed_error
 
 _FENCE = re.compile(r"```[ \t]*([\w+.#-]*)[^\n]*\n(.*?)(?:```|\Z)", re.DOTALL)
-_SVG_OPEN = re.compile(r"<svg(?=[\s>/])")
-_SVG_TAG = re.compile(r"<svg(?=[\s>/])[^>]*?(/?)>|</svg\s*>")
+#: An `<svg>` tag, also with a namespace prefix (`<svg:svg xmlns:svg="...">`).
+_SVG_PREFIX = r"(?:[A-Za-z_][\w.-]*:)?"
+_SVG_OPEN = re.compile(rf"<{_SVG_PREFIX}svg(?=[\s>/])")
+_SVG_TAG = re.compile(rf"<{_SVG_PREFIX}svg(?=[\s>/])[^>]*?(/?)>|</{_SVG_PREFIX}svg\s*>")
 _DOCTYPE = re.compile(r"<!DOCTYPE\b(?:[^\[>]|\[.*?\])*>", re.DOTALL)
 _XML_DECL = re.compile(r"<\?xml\b[^>]*\?>")
 _PROLOG_PARTS = (
@@ -169,6 +172,8 @@ def _outside_comments(text: str, fix: object) -> str:
 def repair_entities(text: str) -> tuple[str, list[str]]:
     """Replace HTML named entities with numeric references and escape stray `&`."""
     stray, named = 0, set()
+    # Entities the document declares itself are the executor's to expand (or refuse).
+    declared = set(re.findall(r"<!ENTITY\s+(?:%\s+)?([^\s\"'>]+)", text))
 
     def one(m: re.Match[str]) -> str:
         nonlocal stray
@@ -176,7 +181,7 @@ def repair_entities(text: str) -> tuple[str, list[str]]:
         if m.group(0) == "&":
             stray += 1
             return "&amp;"
-        if name is None or name in _XML_ENTITIES:
+        if name is None or name in _XML_ENTITIES or name in declared:
             return m.group(0)
         cp = html.entities.name2codepoint.get(name)
         if cp is None:
@@ -232,7 +237,14 @@ def extract_svg(text: str) -> Extraction:
     source, complete, notes = find_svg(text)
     if source is None:
         return Extraction(status="no_svg", program=None, notes=["no <svg> element found"])
-    if well_formed_error(source) is None:
+    try:
+        parse(source)
+    except SanitizeError as exc:
+        if exc.kind.startswith("entity"):
+            # Entity declarations the executor refuses (external, a bomb): no repair
+            # would make them safe, and rewriting the references would hide them.
+            return Extraction(status="ok", program=source, notes=notes)
+    else:
         return Extraction(status="ok", program=source, notes=notes)
     repairs: list[str] = []
     fixed, more = repair_entities(source)

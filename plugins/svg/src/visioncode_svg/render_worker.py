@@ -1,22 +1,31 @@
 """Child side of the SVG renderers: `python -m visioncode_svg.render_worker`.
 
-Started by `visioncode.Worker` (own session, rlimits, no network) and kept warm: cairosvg
-and resvg are imported once. One JSON request per line:
+Started by `visioncode.Worker` and kept warm: cairosvg and resvg are imported once, and
+`visioncode.serve` runs every request in a fresh, walled child forked from this process
+(its own folder, cgroup, Landlock, seccomp). One JSON request per line, a
+`protocol.RenderRequest`:
 
-    {"engine": "cairosvg" | "resvg", "svg": "/abs/render.svg", "out": "/abs/render.png",
-     "width": 512, "height": 512, "background": "#ffffff" | null}
+    {"engine": "cairosvg" | "resvg", "svg": "<svg ...>...</svg>", "width": 512,
+     "height": 512, "background": "#ffffff" | "rgba(255,0,0,0.5)" | null}
 
-answered with `{"ok": true, "width": ..., "height": ..., "version": "cairosvg 2.9.1",
-"render_s": 0.004}` (`render_s`: the library call alone, for timing comparisons)
-(or, through `visioncode.serve`, `{"ok": false, "kind": ..., "error": ...}`).
+The PNG is written as `render.png` in the job's own folder (the working folder of the job's
+child), and the answer is a `protocol.RenderAnswer`: `{"ok": true, "width": ...,
+"height": ..., "version": "cairosvg 2.9.1", "render_s": 0.004, "file": "render.png"}`
+(`render_s`: the library call alone, for timing comparisons), or, through
+`visioncode.serve`, `{"ok": false, "kind": ..., "error": ...}`.
 
 The SVG should already be sanitised and fitted to the canvas, but this process does not
 trust that: before rendering it refuses any document with entity declarations, any href
 other than a `#fragment` or `data:` URL (resvg reads local files named by `<image href>`,
-absolute paths included), and CSS `@import` or non-fragment `url()`. cairosvg runs with
-`unsafe=False` and a URL fetcher that serves only `data:` URLs; resvg gets an empty
-`resources_dir`. The background is composited here with Pillow, identically for both
-engines, and the PNG is checked to be exactly the requested size.
+absolute paths included), and CSS that loads anything (read with the same tokenizer as the
+sanitiser). cairosvg runs with `unsafe=False` and a URL fetcher that serves only `data:`
+URLs; resvg gets an empty `resources_dir`, `dpi=96` and the language list `["en"]`
+(resvg's own defaults, which resvg-py leaves at zero and empty).
+
+An opaque background (or none) is drawn by the library itself, so the PNG it encodes is
+the answer as it is: nothing is decoded or encoded again. A translucent background is
+composited with Pillow. The PNG's size is read from its header and must be exactly the
+requested one.
 """
 
 from __future__ import annotations
@@ -27,6 +36,7 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +49,7 @@ from PIL import Image, ImageColor
 
 from visioncode import serve
 
+from .protocol import OUTPUT_NAME, RenderAnswer, RenderRequest
 from .sanitize import SanitizeError, clean_css, is_href, local_name, parse
 
 CAIROSVG_VERSION = f"cairosvg {cairosvg.__version__}"
@@ -65,7 +76,7 @@ EMPTY_DIR = _empty_dir()
 def check_self_contained(data: bytes) -> None:
     """Raise RefusedError unless the document only references itself or data: URLs."""
     try:
-        root, _, _ = parse(data.decode("utf-8", "replace"))
+        root, _, _ = parse(data.decode("utf-8", "replace"), entities=False)
     except SanitizeError as exc:
         raise RefusedError(f"not rendered: {exc.message}") from None
     dtd = root.getroottree().docinfo.internalDTD
@@ -87,12 +98,15 @@ def check_self_contained(data: bytes) -> None:
                         f"not rendered: {where} references {v[:80]!r}; only #fragment and "
                         "data: URLs are rendered"
                     )
-            elif ("url(" in v.lower() or "@import" in v.lower()) and clean_css(v)[1]:
+            elif ("(" in v or "\\" in v or "@" in v) and clean_css(
+                    v, "declarations" if name == "style" else "value")[1]:
                 raise RefusedError(
                     f"not rendered: {where} has an external CSS reference in {name!r}"
                 )
-        if local_name(el) == "style" and el.text and clean_css(el.text)[1]:
-            raise RefusedError(f"not rendered: {where} has an external CSS reference")
+        if local_name(el) == "style":
+            css = "".join(el.itertext())
+            if css.strip() and clean_css(css)[1]:
+                raise RefusedError(f"not rendered: {where} has an external CSS reference")
 
 
 def _data_only_fetcher(url: str, resource_type: str) -> bytes:
@@ -104,62 +118,73 @@ def _data_only_fetcher(url: str, resource_type: str) -> bytes:
     return b'<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"/>'
 
 
-def render_cairosvg(data: bytes, width: int, height: int) -> bytes:
+def render_cairosvg(data: bytes, width: int, height: int, background: str | None) -> bytes:
     # svg2png does not pass url_fetcher on; PNGSurface.convert (what it calls) does.
     png = PNGSurface.convert(
         bytestring=data, unsafe=False, url_fetcher=_data_only_fetcher,
-        output_width=width, output_height=height,
+        output_width=width, output_height=height, background_color=background,
     )
     assert isinstance(png, bytes)
     return png
 
 
-def render_resvg(data: bytes, width: int, height: int) -> bytes:
+#: resvg's own defaults (its CLI and `usvg::Options`), which resvg-py leaves at zero and
+#: empty: without them `mm`/`in` lengths become zero and `systemLanguage` never matches.
+RESVG_DPI = 96.0
+RESVG_LANGUAGES = ["en"]
+
+
+def render_resvg(data: bytes, width: int, height: int, background: str | None) -> bytes:
     return bytes(resvg_py.svg_to_bytes(
         svg_string=data.decode("utf-8"), width=width, height=height, resources_dir=EMPTY_DIR,
+        dpi=RESVG_DPI, languages=RESVG_LANGUAGES, background=background,
     ))
 
 
-ENGINES = {"cairosvg": (render_cairosvg, CAIROSVG_VERSION),
-           "resvg": (render_resvg, RESVG_VERSION)}
+ENGINES: dict[str, tuple[Callable[[bytes, int, int, str | None], bytes], str]] = {
+    "cairosvg": (render_cairosvg, CAIROSVG_VERSION), "resvg": (render_resvg, RESVG_VERSION)}
 
 
-def handle(request: dict[str, Any]) -> dict[str, Any]:
-    engine = request["engine"]
-    if engine not in ENGINES:
-        raise ValueError(f"unknown engine {engine!r}; expected one of {sorted(ENGINES)}")
-    render, version = ENGINES[engine]
-    width, height = int(request["width"]), int(request["height"])
-    background = request.get("background")
-    data = Path(request["svg"]).read_bytes()
-    check_self_contained(data)
-    started = time.perf_counter()
-    png = render(data, width, height)
-    render_s = time.perf_counter() - started
+def png_size(png: bytes) -> tuple[int, int]:
+    """Width and height from a PNG's IHDR chunk (no decoding)."""
+    if png[:8] != b"\x89PNG\r\n\x1a\n" or png[12:16] != b"IHDR":
+        raise RuntimeError("the library did not produce a PNG")
+    return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+
+
+def composite(png: bytes, background: str) -> bytes:
+    """`png` over a translucent `background`, with Pillow."""
+    color = ImageColor.getcolor(background, "RGBA")
+    assert isinstance(color, tuple)
     with Image.open(io.BytesIO(png)) as im:
-        image = im.convert("RGBA")
-    if image.size != (width, height):
+        image = Image.alpha_composite(Image.new("RGBA", im.size, color), im.convert("RGBA"))
+    out = io.BytesIO()
+    image.save(out, format="PNG", compress_level=1)
+    return out.getvalue()
+
+
+def handle(raw: dict[str, Any]) -> dict[str, Any]:
+    request = RenderRequest.model_validate(raw)
+    render, version = ENGINES[request.engine]
+    width, height, background = request.width, request.height, request.background
+    data = request.svg.encode("utf-8")
+    check_self_contained(data)
+    opaque = background is None or ImageColor.getcolor(background, "RGBA")[3] == 255  # type: ignore[index]
+    started = time.perf_counter()
+    png = render(data, width, height, background if opaque else None)
+    render_s = time.perf_counter() - started
+    if png_size(png) != (width, height):
+        got = png_size(png)
         raise RuntimeError(
-            f"{engine} produced {image.size[0]}x{image.size[1]} pixels, expected {width}x{height}"
+            f"{request.engine} produced {got[0]}x{got[1]} pixels, expected {width}x{height}"
         )
-    if background is not None:
-        color = ImageColor.getcolor(background, "RGBA")
-        assert isinstance(color, tuple)
-        if color[3] == 255:
-            # Over an opaque colour, pasting through the alpha channel gives exactly the
-            # pixels alpha_composite gives, in one step and without a second conversion.
-            opaque = Image.new("RGB", image.size, color[:3])
-            opaque.paste(image, mask=image.getchannel("A"))
-            image = opaque
-        else:
-            image = Image.alpha_composite(Image.new("RGBA", image.size, color), image)
-    out = Path(request["out"])
-    tmp = out.with_name(out.name + ".part")
-    # Fast zlib level: renders are written once and read by metrics, rarely kept long.
-    image.save(tmp, format="PNG", compress_level=1)
-    tmp.replace(out)
-    return {"ok": True, "width": width, "height": height, "version": version,
-            "render_s": render_s}
+    if not opaque:
+        assert background is not None
+        png = composite(png, background)
+    # The job's working folder is its own; the host copies the file from there.
+    Path(OUTPUT_NAME).write_bytes(png)
+    return RenderAnswer(ok=True, width=width, height=height, version=version,
+                        render_s=render_s).model_dump()
 
 
 def main() -> None:

@@ -1,8 +1,10 @@
 """The `cairosvg` and `resvg` renderers: the same canvas, two libraries, one warm worker each.
 
 Both read the `svg` artifact of an `svg` execution, fit it to the RenderSpec's canvas
-(`canvas.fit_to_canvas`), and hand it to a warm child process
-(`visioncode_svg.render_worker`) that renders it under `Limits`. Swapping one for the other
+(`canvas.fit_to_canvas`), and hand the document (not a path: `protocol.RenderRequest`) to a
+warm worker (`visioncode_svg.render_worker`) whose per-job children render it under
+`Limits`; the PNG comes back through the job's folder (`visioncode.take_file`) and the
+answer is validated (`protocol.RenderAnswer`) before it is used. Swapping one for the other
 in a pipeline config changes the library and nothing else: same size, same fit, same
 background handling, same failure statuses.
 """
@@ -31,9 +33,12 @@ from visioncode import (
     RenderSpec,
     SandboxError,
     Worker,
+    parse_answer,
+    take_file,
 )
 
 from .canvas import fit_to_canvas
+from .protocol import RenderAnswer, RenderFailure, RenderRequest
 from .sanitize import SanitizeError
 
 WORKER_MODULE = "visioncode_svg.render_worker"
@@ -70,6 +75,8 @@ class _SvgRenderer(Renderer):
         self._release: weakref.finalize[Any, Any] | None = None
         self._lock = threading.Lock()
         self._version: str | None = None
+        #: The worker's working folder (where a worker without per-job children writes).
+        self._empty = Path()
 
     @property
     def engine_version(self) -> str:
@@ -89,6 +96,7 @@ class _SvgRenderer(Renderer):
         crash or timeout)."""
         if self._worker is None:
             empty = Path(tempfile.mkdtemp(prefix=f"visioncode-{self.engine}-empty-"))
+            self._empty = empty
             self._worker = Worker(
                 WORKER_MODULE, self.options.limits, cwd=empty, env={EMPTY_DIR_ENV: str(empty)},
             )
@@ -117,12 +125,17 @@ class _SvgRenderer(Renderer):
         source = execution.artifacts.get("svg")
         if source is None:
             return failed("error", "nothing to render: the execution has no 'svg' artifact")
-        if spec.background is not None:
+        background = spec.background
+        if background is not None:
             try:
-                ImageColor.getrgb(spec.background)
+                rgba = ImageColor.getcolor(background, "RGBA")
             except ValueError:
                 return failed("error", f"RenderSpec.background {spec.background!r} is not a "
                               "colour (use e.g. '#ffffff', 'white', 'rgb(0,0,0)' or null)")
+            assert isinstance(rgba, tuple)
+            # One spelling both libraries read the same way.
+            background = "#{:02x}{:02x}{:02x}".format(*rgba[:3]) if rgba[3] == 255 else \
+                f"rgba({rgba[0]},{rgba[1]},{rgba[2]},{rgba[3] / 255:.6g})"
         workdir = Path(workdir).resolve()
         workdir.mkdir(parents=True, exist_ok=True)
         svg_path, png_path = workdir / "render.svg", workdir / "render.png"
@@ -135,33 +148,41 @@ class _SvgRenderer(Renderer):
         except SanitizeError as exc:
             return failed("error", f"the SVG artifact is not well-formed: {exc.message}")
         svg_path.write_text(fitted, encoding="utf-8")
-        request = {"engine": self.engine, "svg": str(svg_path), "out": str(png_path),
-                   "width": width, "height": height, "background": spec.background}
+        request = RenderRequest(engine=self.engine, svg=fitted, width=width,  # type: ignore[arg-type]
+                                height=height, background=background).model_dump()
         png_path.unlink(missing_ok=True)
         try:
             with self._lock:
-                starts = self.worker.started
-                answer = self.worker.call(request)
-                cold = self.worker.started != starts
+                worker = self.worker
+                starts = worker.started
+                raw = worker.call(request)
+                cold = worker.started != starts
+                if raw.get("ok") is not True:
+                    failure = parse_answer(RenderFailure, raw)
+                    return failed("error", f"{self.engine} failed ({failure.kind}): "
+                                  f"{failure.error}")
+                answer = parse_answer(RenderAnswer, raw)
+                if (answer.width, answer.height) != (width, height):
+                    return failed("error", f"{self.engine} answered a {answer.width}x"
+                                  f"{answer.height} render for a {width}x{height} canvas")
+                take_file(worker.job_dir or self._empty, answer.file, png_path,
+                          max_bytes=max_png_bytes(width, height))
         except SandboxError as exc:
             if exc.reason == "timeout":
                 return failed("timeout", f"{self.engine} did not finish within "
                               f"{self.options.limits.wall_time_s:g}s; the worker was killed")
             return failed("error", f"{self.engine} worker {exc.reason}: {exc}")
-        if not answer.get("ok"):
-            kind = answer.get("kind", "error")
-            return failed("error", f"{self.engine} failed ({kind}): {answer.get('error', '')}")
-        self._version = answer.get("version") or self._version
+        self._version = answer.version or self._version
         return Rendering(
             status="ok", renderer=self.name, renderer_version=self.engine_version,
-            images=[png_path], width=answer["width"], height=answer["height"],
+            images=[png_path], width=answer.width, height=answer.height,
             duration_s=time.perf_counter() - start,
             metadata={"engine": self.engine, "canvas": canvas_asked, "fit": spec.fit,
                       "background": spec.background, "svg": str(svg_path),
                       "view_box": list(canvas.view_box), "view_box_source": canvas.source,
                       # the library call alone, and whether this render started the worker
                       # (then duration_s includes the worker's imports)
-                      "render_s": answer.get("render_s"), "worker_started": cold},
+                      "render_s": answer.render_s, "worker_started": cold},
         )
 
     def close(self) -> None:
@@ -169,6 +190,12 @@ class _SvgRenderer(Renderer):
             if self._release is not None:
                 self._release()
             self._worker, self._release = None, None
+
+
+def max_png_bytes(width: int, height: int) -> int:
+    """The largest PNG accepted for a canvas: raw RGBA plus generous headroom (a PNG
+    never needs more, so anything larger is not a render)."""
+    return width * height * 4 + height + 1_048_576
 
 
 def _release(worker: Worker, folder: Path) -> None:

@@ -2,26 +2,41 @@
 
 Parsing is done with lxml/libxml2 with entity substitution, DTD loading and network access
 off and the huge-tree option off (libxml2 then also caps nesting depth and text sizes).
+Internal entities declared in the DOCTYPE (`<!ENTITY name "value">`, as some editors and
+the SVG 1.1 test suites write) are expanded by this module before parsing, under the
+document's own limits: the expanded document may not exceed `max_bytes`, nor may more than
+`max_elements` entity references be expanded (so "billion laughs" stops at the bound, in
+time proportional to the bound). Expansion never moves a line.
 Documents are *rejected* (`SanitizeError`) when they cannot be made safe by removal:
 
-- any DOCTYPE that declares entities (billion laughs, XXE to local files or URLs);
+- external entities (`SYSTEM`/`PUBLIC`), parameter entities (`%name;`), recursive
+  entities, and entity expansion beyond the bounds above;
 - more than `max_bytes` bytes or `max_elements` elements;
-- a root element that is not `<svg>` in the SVG namespace;
-- `<use>` references that would expand to more than `max_use_expansion` elements,
-  or that form a cycle.
+- a root element that is not `<svg>` in the SVG namespace (any prefix: `<svg:svg>`);
+- `<use>` references that would expand to more than `max_use_expansion` elements.
+
+A `<use>` that forms a reference cycle is skipped (removed, and said in the notes), as
+renderers skip it, and the rest of the document is kept.
 
 Everything else that is active or external is *removed* and each removal is recorded:
 
 - `<script>`, `<foreignObject>`, `<iframe>`, `<embed>`, `<object>`, `<handler>`;
 - `on*` event-handler attributes; `<set>`/`<animate>` that target an `href` or an `on*`;
+  `xml:base` (it would turn `#fragment` references into remote ones);
 - `href` / `xlink:href` values other than a `#fragment`, plus, on `<image>`/`<feImage>`
-  only, `data:image/(png|jpeg|gif|webp|svg+xml)` URLs. SVG images in data URLs are
-  sanitised recursively (up to `max_nesting` levels) and their expanded size counts
-  towards the `<use>` budget of the document that shows them;
+  only, `data:` URLs whose content is a PNG, JPEG, GIF, WebP or SVG image. The content
+  decides, not the declared type: a MIME-less `data:;base64,...` image is kept under its
+  real type, and SVG content (also gzip-compressed, svgz, within `max_bytes` once
+  decompressed) is sanitised recursively (up to `max_nesting` levels), re-encoded as plain
+  `image/svg+xml`, and its expanded size counts towards the `<use>` budget of the
+  document that shows it;
 - processing instructions (`<?xml-stylesheet?>` and any other);
-- CSS `@import` rules and `url(...)` values other than `url(#fragment)`, in `<style>`
-  elements, `style` attributes and presentation attributes (`fill="url(...)"`). CSS that
-  hides an import or URL behind escape sequences is dropped whole.
+- CSS that loads anything: `@import` rules, `url(...)` values other than
+  `url(#fragment)`, and `image-set()`/`image()`/`cross-fade()`/`src()` with a reference
+  in them, in `<style>` elements (all of their text, whatever comments or child nodes
+  split it), `style` attributes and every presentation attribute. CSS is read with a real
+  tokenizer (tinycss2), so comments and escapes (`u\\72l(`) hide nothing, and the cleaned
+  CSS is written back as that tokenizer read it.
 
 The DOCTYPE itself (e.g. the common SVG 1.1 public identifier) is dropped from the
 output; the sanitised document is the `<svg>` element alone, so no DTD reaches a renderer.
@@ -33,13 +48,16 @@ import base64
 import binascii
 import re
 import urllib.parse
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import tinycss2
 from lxml import etree
 
 SVG_NS = "http://www.w3.org/2000/svg"
 XLINK_NS = "http://www.w3.org/1999/xlink"
+XML_NS = "http://www.w3.org/XML/1998/namespace"
 
 #: Elements removed with their whole subtree (matched by local name, any namespace).
 ACTIVE_ELEMENTS = frozenset({"script", "foreignObject", "iframe", "embed", "object", "handler"})
@@ -48,15 +66,23 @@ ANIMATION_ELEMENTS = frozenset({"set", "animate", "animateTransform", "animateMo
 #: Elements on which a data:image URL is a picture to show (elsewhere only #fragment).
 IMAGE_ELEMENTS = frozenset({"image", "feImage"})
 
-_DATA_IMAGE = re.compile(r"data:image/(png|jpeg|jpg|gif|webp|svg\+xml)\s*[;,]", re.IGNORECASE)
+#: Declared types of data: URLs that say nothing, so the content decides.
+_UNTYPED = frozenset({"", "text/plain", "application/octet-stream"})
+_RASTER_TYPES = {"image/png": "png", "image/jpeg": "jpeg", "image/jpg": "jpeg",
+                 "image/gif": "gif", "image/webp": "webp"}
 _ENTITY_DECL = re.compile(r"<!ENTITY\b")
+#: An XML general entity reference (the predefined ones and character references are
+#: left to the parser).
+_ENTITY_REF = re.compile(r"&([A-Za-z_:][\w.:-]*);")
+_PREDEFINED = frozenset({"amp", "lt", "gt", "quot", "apos"})
+_COMMENT_OR_CDATA = re.compile(r"<!--.*?(?:-->|\Z)|<!\[CDATA\[.*?(?:\]\]>|\Z)", re.DOTALL)
 _XML_DECL_ENCODING = re.compile(
     r"""^(<\?xml\b[^>]*?\bencoding\s*=\s*)(["'])[^"']*\2""", re.IGNORECASE
 )
-_ROOT_START = re.compile(r"<svg\b[^>]*>")
-_CSS_IMPORT = re.compile(r"@import\b[^;]*;?", re.IGNORECASE)
-_CSS_URL = re.compile(r"""url\(\s*(?:"([^"]*)"|'([^']*)'|([^)]*?))\s*\)""", re.IGNORECASE)
-_CSS_ESCAPE = re.compile(r"\\(?:([0-9a-fA-F]{1,6})\s?|(.))", re.DOTALL)
+_ROOT_START = re.compile(r"<svg(?=[\s>/])[^>]*>")
+#: CSS functions that load what their string or url() arguments name.
+_CSS_LOADERS = frozenset({"url", "src", "image-set", "-webkit-image-set", "image",
+                          "cross-fade", "-webkit-cross-fade", "element"})
 
 
 @dataclass(frozen=True)
@@ -137,9 +163,22 @@ def prepare(text: str) -> tuple[bytes, int, list[str]]:
     return text.encode("utf-8"), offset, notes
 
 
-def parse(text: str) -> tuple[etree._Element, int, list[str]]:
-    """Parse program text with the safe parser. Raises SanitizeError(`xml_syntax`)."""
+def parse(
+    text: str, limits: SanitizeLimits | None = None, *, entities: bool = True,
+) -> tuple[etree._Element, int, list[str]]:
+    """Parse program text with the safe parser. Raises SanitizeError (`xml_syntax`, or
+    an entity kind). Internal entities are expanded under `limits` first (see the module
+    docstring); with `entities=False` any entity declaration is refused instead."""
+    if _ENTITY_DECL.search(text):
+        if not entities:
+            raise SanitizeError("entity_declaration",
+                                "the document declares XML entities", _entity_line(text))
+        text, expanded = expand_entities(text, limits or SanitizeLimits())
+    else:
+        expanded = 0
     data, offset, notes = prepare(text)
+    if expanded:
+        notes.insert(0, f"expanded {expanded} internal XML entity reference(s)")
     if not data.strip():
         raise SanitizeError("empty", "the program is empty")
     try:
@@ -149,6 +188,202 @@ def parse(text: str) -> tuple[etree._Element, int, list[str]]:
         msg = re.sub(r", line \d+, column \d+$", "", str(exc.msg or exc))
         raise SanitizeError("xml_syntax", f"the SVG is not well-formed XML: {msg}", line) from None
     return root, offset, notes
+
+
+def _entity_error(message: str, text: str, pos: int, kind: str = "entity_declaration") -> None:
+    raise SanitizeError(kind, message, text.count("\n", 0, pos) + 1)
+
+
+def _skip_quoted(text: str, pos: int, end_char: str) -> int:
+    """The index just after the next `end_char` outside quotes, from `pos`."""
+    quote = None
+    while pos < len(text):
+        c = text[pos]
+        if quote:
+            if c == quote:
+                quote = None
+        elif c in "\"'":
+            quote = c
+        elif c == end_char:
+            return pos + 1
+        pos += 1
+    return -1
+
+
+def _read_doctype(text: str, start: int) -> tuple[int, dict[str, tuple[str, int]]]:
+    """Read the DOCTYPE at `start`: (index after it, {entity name: (value, position)}).
+    Refuses external and parameter entities; other declarations are skipped."""
+    pos = start + len("<!DOCTYPE")
+    while pos < len(text) and text[pos] not in "[>":
+        if text[pos] in "\"'":
+            close = text.find(text[pos], pos + 1)
+            if close == -1:
+                _entity_error("the DOCTYPE is not closed", text, start)
+            pos = close
+        pos += 1
+    found: dict[str, tuple[str, int]] = {}
+    if pos >= len(text):
+        _entity_error("the DOCTYPE is not closed", text, start)
+    if text[pos] == ">":
+        return pos + 1, found
+    pos += 1  # the internal subset
+    decl = re.compile(r"""<!ENTITY\s+(%\s+)?([^\s"'>]+)\s+(?:"([^"]*)"|'([^']*)'|(\S+))""")
+    while True:
+        while pos < len(text) and text[pos].isspace():
+            pos += 1
+        if pos >= len(text):
+            _entity_error("the DOCTYPE's internal subset is not closed", text, start)
+        if text[pos] == "]":
+            close = text.find(">", pos)
+            if close == -1 or text[pos + 1:close].strip():
+                _entity_error("the DOCTYPE is not closed after its internal subset", text,
+                              pos)
+            return close + 1, found
+        if text.startswith("<!--", pos):
+            close = text.find("-->", pos + 4)
+            if close == -1:
+                _entity_error("a comment in the DOCTYPE is not closed", text, pos)
+            pos = close + 3
+        elif text.startswith("<?", pos):
+            close = text.find("?>", pos + 2)
+            if close == -1:
+                _entity_error("a processing instruction in the DOCTYPE is not closed",
+                              text, pos)
+            pos = close + 2
+        elif text.startswith("<!ENTITY", pos):
+            m = decl.match(text, pos)
+            if m is None:
+                _entity_error("an <!ENTITY> declaration cannot be read", text, pos)
+            assert m is not None
+            if m.group(1):
+                _entity_error("parameter entities (<!ENTITY % ...>) are not allowed", text,
+                              pos)
+            if m.group(5) is not None:
+                _entity_error(
+                    f"the entity {m.group(2)!r} is external ({m.group(5)}); only internal "
+                    "entities with a quoted value are expanded, external ones never", text,
+                    pos)
+            value = m.group(3) if m.group(3) is not None else m.group(4)
+            if "%" in value and re.search(r"%[A-Za-z_:][\w.:-]*;", value):
+                _entity_error("parameter entity references are not allowed", text, pos)
+            end = _skip_quoted(text, m.end(), ">")
+            if end == -1 or text[m.end():end - 1].strip():
+                _entity_error(f"the entity {m.group(2)!r} is not declared as "
+                              "<!ENTITY name \"value\">", text, pos)
+            found.setdefault(m.group(2), (value, pos))  # the first declaration wins
+            pos = end
+        elif text.startswith("<!", pos):
+            end = _skip_quoted(text, pos, ">")
+            if end == -1:
+                _entity_error("a declaration in the DOCTYPE is not closed", text, pos)
+            pos = end
+        elif text[pos] == "%":
+            _entity_error("parameter entity references are not allowed", text, pos)
+        else:
+            _entity_error("the DOCTYPE's internal subset cannot be read", text, pos)
+
+
+def _pieces(value: str, names: dict[str, tuple[str, int]]) -> list[str | tuple[str]]:
+    """`value` split into text and (name,) references to declared entities."""
+    out: list[str | tuple[str]] = []
+    pos = 0
+    for m in _ENTITY_REF.finditer(value):
+        if m.group(1) in names:
+            out.append(value[pos:m.start()])
+            out.append((m.group(1),))
+            pos = m.end()
+    out.append(value[pos:])
+    return [p for p in out if p != ""]
+
+
+def expand_entities(text: str, limits: SanitizeLimits) -> tuple[str, int]:
+    """The text with its DOCTYPE's internal entities expanded and the DOCTYPE blanked
+    (its lines kept): (text, number of references expanded). See the module docstring
+    for the bounds; raises SanitizeError beyond them."""
+    start = text.find("<!DOCTYPE")
+    if start == -1 or _ENTITY_DECL.search(text, start) is None:
+        m = _ENTITY_DECL.search(text)
+        if m is not None and start == -1:
+            _entity_error("<!ENTITY> outside a DOCTYPE", text, m.start())
+        return text, 0
+    end, declared = _read_doctype(text, start)
+    if not declared:
+        return text, 0
+    pieces = {name: [p if isinstance(p, tuple) else p.replace("\n", " ")
+                     for p in _pieces(value, declared)]
+              for name, (value, _) in declared.items()}
+    # Size and reference count of each entity's expansion, capped, with cycle detection
+    # (iterative, so long chains cannot overflow the stack).
+    cap_size, cap_refs = limits.max_bytes + 1, limits.max_elements + 1
+    size: dict[str, tuple[int, int]] = {}
+    for top in pieces:
+        if top in size:
+            continue
+        stack: list[tuple[str, int]] = [(top, 0)]
+        on_path = {top}
+        acc: dict[str, list[int]] = {top: [0, 0]}
+        while stack:
+            name, i = stack[-1]
+            if i == len(pieces[name]):
+                stack.pop()
+                on_path.discard(name)
+                total = acc.pop(name)
+                size[name] = (min(total[0], cap_size), min(total[1], cap_refs))
+                if stack:
+                    parent = acc[stack[-1][0]]
+                    parent[0] += size[name][0]
+                    parent[1] += size[name][1] + 1
+                continue
+            stack[-1] = (name, i + 1)
+            piece = pieces[name][i]
+            if isinstance(piece, str):
+                acc[name][0] += len(piece)
+                continue
+            ref = piece[0]
+            if ref in on_path:
+                _entity_error(f"the entity {ref!r} refers to itself (recursive entities are "
+                              "not allowed)", text, declared[ref][1])
+            if ref in size:
+                acc[name][0] += size[ref][0]
+                acc[name][1] += size[ref][1] + 1
+                continue
+            on_path.add(ref)
+            acc[ref] = [0, 0]
+            stack.append((ref, 0))
+    # The body, outside comments and CDATA sections.
+    body: list[str | tuple[str]] = []
+    rest = text[end:]
+    pos = 0
+    for m in _COMMENT_OR_CDATA.finditer(rest):
+        body += _pieces(rest[pos:m.start()], declared)
+        body.append(m.group(0))
+        pos = m.end()
+    body += _pieces(rest[pos:], declared)
+    head = text[:start] + "\n" * text.count("\n", start, end)
+    total_size = len(head) + sum(len(p) if isinstance(p, str) else size[p[0]][0]
+                                 for p in body)
+    refs = sum(0 if isinstance(p, str) else size[p[0]][1] + 1 for p in body)
+    if total_size > limits.max_bytes:
+        _entity_error(f"expanding the document's entities would make it larger than "
+                      f"{limits.max_bytes} bytes (an entity expansion bomb)", text, start,
+                      "entity_expansion")
+    if refs > limits.max_elements:
+        _entity_error(f"the document expands more than {limits.max_elements} entity "
+                      "references (an entity expansion bomb)", text, start,
+                      "entity_expansion")
+    out = [head]
+    work: list[tuple[list[str | tuple[str]], int]] = [(body, 0)]
+    while work:
+        seq, i = work.pop()
+        if i == len(seq):
+            continue
+        work.append((seq, i + 1))
+        piece = seq[i]
+        if isinstance(piece, str):
+            out.append(piece)
+        else:
+            work.append((pieces[piece[0]], 0))
+    return "".join(out), refs
 
 
 def well_formed_error(text: str) -> str | None:
@@ -186,42 +421,112 @@ def _short(value: str, n: int = 60) -> str:
     return value if len(value) <= n else value[: n - 3] + "..."
 
 
-def clean_css(css: str) -> tuple[str, list[str]]:
-    """Remove `@import` rules and non-fragment `url(...)` values from CSS text.
+def _css_target(node: object) -> str | None:
+    """The reference a `url(...)` token or function names, else None."""
+    if isinstance(node, tinycss2.ast.URLToken):
+        return node.value.strip()
+    if isinstance(node, tinycss2.ast.FunctionBlock) and node.lower_name == "url":
+        strings = [a.value for a in node.arguments if isinstance(a, tinycss2.ast.StringToken)]
+        return strings[0].strip() if strings else "".join(
+            tinycss2.serialize([a]) for a in node.arguments).strip()
+    return None
 
-    Returns the cleaned text and a description of each removal. CSS whose escape
-    sequences decode to an import or URL that the plain text did not show is dropped
-    whole (returns "")."""
+
+def _clean_values(nodes: list[object], removed: list[str]) -> bool:
+    """Replace every loading value in a component value list, in place (recursively).
+    Returns True if anything was replaced."""
+    changed = False
+    for i, node in enumerate(nodes):
+        target = _css_target(node)
+        if target is not None:
+            if not target.startswith("#"):
+                removed.append(f"CSS url({_short(target)!r})")
+                nodes[i] = tinycss2.ast.IdentToken(node.source_line,  # type: ignore[attr-defined]
+                                                   node.source_column,  # type: ignore[attr-defined]
+                                                   "none")
+                changed = True
+            continue
+        if isinstance(node, tinycss2.ast.FunctionBlock):
+            if node.lower_name in _CSS_LOADERS and _loads(node.arguments):
+                removed.append(f"CSS {_short(tinycss2.serialize([node]))!r}")
+                nodes[i] = tinycss2.ast.IdentToken(node.source_line, node.source_column,
+                                                   "none")
+                changed = True
+                continue
+            changed |= _clean_values(node.arguments, removed)
+        elif isinstance(node, (tinycss2.ast.SquareBracketsBlock,
+                               tinycss2.ast.ParenthesesBlock, tinycss2.ast.CurlyBracketsBlock)):
+            changed |= _clean_values(node.content, removed)
+    return changed
+
+
+def _loads(arguments: list[object]) -> bool:
+    """Whether the arguments of an image-loading function name anything but fragments."""
+    for a in arguments:
+        if isinstance(a, tinycss2.ast.StringToken) and not a.value.strip().startswith("#"):
+            return True
+        target = _css_target(a)
+        if target is not None and not target.startswith("#"):
+            return True
+        if isinstance(a, tinycss2.ast.FunctionBlock) and _loads(a.arguments):
+            return True
+    return False
+
+
+def _clean_rules(rules: list[object], removed: list[str]) -> tuple[list[object], bool]:
+    """Stylesheet rules without `@import` and with every loading value replaced."""
+    out: list[object] = []
+    changed = False
+    for rule in rules:
+        if isinstance(rule, tinycss2.ast.AtRule) and rule.lower_at_keyword == "import":
+            removed.append(f"CSS {_short(tinycss2.serialize([rule]))!r}")
+            changed = True
+            continue
+        if isinstance(rule, (tinycss2.ast.QualifiedRule, tinycss2.ast.AtRule)):
+            changed |= _clean_values(rule.prelude, removed)
+            if rule.content is not None:
+                if isinstance(rule, tinycss2.ast.AtRule) and rule.lower_at_keyword in (
+                        "media", "supports", "document", "layer", "container", "scope"):
+                    inner, more = _clean_rules(
+                        tinycss2.parse_rule_list(rule.content), removed)
+                    if more:
+                        rule.content = inner
+                        changed = True
+                else:
+                    changed |= _clean_values(rule.content, removed)
+        out.append(rule)
+    return out, changed
+
+
+def clean_css(css: str, kind: str = "stylesheet") -> tuple[str, list[str]]:
+    """Remove everything that loads a resource from CSS text, read with tinycss2.
+
+    `kind`: `stylesheet` (a `<style>` element), `declarations` (a `style` attribute) or
+    `value` (a presentation attribute). Removes `@import` rules and replaces with `none`
+    every `url(...)` other than `url(#fragment)` (escaped forms included: the tokenizer
+    decodes them) and every `image-set()`, `image()`, `cross-fade()`, `src()` that names
+    anything. Returns the CSS (unchanged text when nothing was removed; otherwise as the
+    tokenizer read it, comments dropped) and a description of each removal."""
     removed: list[str] = []
-
-    def drop_import(m: re.Match[str]) -> str:
-        removed.append(f"CSS {_short(m.group(0))!r}")
-        return ""
-
-    def drop_url(m: re.Match[str]) -> str:
-        target = next(g for g in m.groups() if g is not None).strip()
-        if target.startswith("#"):
-            return m.group(0)
-        removed.append(f"CSS url({_short(target)!r})")
-        return "none"
-
-    out = _CSS_URL.sub(drop_url, _CSS_IMPORT.sub(drop_import, css))
-    if "\\" in out:
-        decoded = _CSS_ESCAPE.sub(_unescape, out)
-        if _CSS_IMPORT.search(decoded) or any(
-            not next(g for g in m.groups() if g is not None).strip().startswith("#")
-            for m in _CSS_URL.finditer(decoded)
-        ):
-            removed.append("CSS that hides @import or url() behind escape sequences")
-            return "", removed
-    return out, removed
-
-
-def _unescape(m: re.Match[str]) -> str:
-    if m.group(1):
-        cp = int(m.group(1), 16)
-        return chr(cp) if 0 < cp <= 0x10FFFF else "\ufffd"
-    return m.group(2)
+    if kind == "stylesheet":
+        rules, changed = _clean_rules(
+            tinycss2.parse_stylesheet(css, skip_comments=True), removed)
+    else:
+        rules = tinycss2.parse_component_value_list(css, skip_comments=True)
+        changed = _clean_values(rules, removed)
+        if kind == "declarations":
+            # @import is meaningless in a declaration list, but drop one anyway so no
+            # reader of the saved file can take it for a rule.
+            for i, node in enumerate(rules):
+                if isinstance(node, tinycss2.ast.AtKeywordToken) and \
+                        node.lower_value == "import":
+                    removed.append("CSS '@import' in a declaration list")
+                    rules[i] = tinycss2.ast.WhitespaceToken(node.source_line,
+                                                            node.source_column, " ")
+                    changed = True
+    if not changed:
+        return css, removed
+    return tinycss2.serialize(rules), removed
 
 
 def _decode_data_url(url: str) -> bytes:
@@ -245,21 +550,14 @@ def sanitize(text: str, limits: SanitizeLimits | None = None, *, _depth: int = 0
         raise SanitizeError(
             "too_large", f"the SVG is {size} bytes; the limit is {limits.max_bytes} bytes"
         )
-    if _ENTITY_DECL.search(text):
-        raise SanitizeError(
-            "entity_declaration",
-            "the DOCTYPE declares XML entities, which are not allowed (they enable "
-            "'billion laughs' and external-entity attacks); remove the DOCTYPE",
-            _entity_line(text),
-        )
-    root, offset, notes = parse(text)
+    root, offset, notes = parse(text, limits)
 
     def line_of(node: etree._Element) -> int | None:
         return node.sourceline + offset if node.sourceline else None
 
     dtd = root.getroottree().docinfo.internalDTD
     if dtd is not None and any(True for _ in dtd.iterentities()):
-        raise SanitizeError(
+        raise SanitizeError(  # expand_entities blanks every DOCTYPE that declares one
             "entity_declaration", "the DOCTYPE declares XML entities, which are not allowed"
         )
     if local_name(root) != "svg" or etree.QName(root).namespace != SVG_NS:
@@ -306,12 +604,17 @@ def sanitize(text: str, limits: SanitizeLimits | None = None, *, _depth: int = 0
                 _remove(el)
                 continue
         _clean_attributes(el, name, removed, line_of(el), weights, limits, _depth)
-        if name == "style" and el.text:
-            css, gone = clean_css(el.text)
-            if gone:
-                el.text = css
-                removed += [Removal(g + " in <style>", line_of(el)) for g in gone]
+        if name == "style":
+            _clean_style_element(el, removed, line_of(el))
+            continue
         stack.extend(reversed(list(el.iterchildren(etree.Element))))
+
+    # A <use> cycle is skipped, as renderers skip it; the rest of the document stays.
+    for el in use_cycles(root):
+        ref = href_of(el)
+        notes.append(f"skipped the <use> referencing {ref!r} on line {line_of(el)}: it "
+                     "forms a reference cycle (it ends up containing itself)")
+        _remove(el)
 
     # A <use> that references nothing renders nothing (SVG 2, 5.6.2), but cairosvg
     # renders `href=""` or `href="#"` as the whole document, recursing until it fails.
@@ -329,6 +632,30 @@ def sanitize(text: str, limits: SanitizeLimits | None = None, *, _depth: int = 0
     count = sum(1 for _ in root.iter(etree.Element))
     return Sanitized(svg=svg, elements=count, use_expansion=expansion, removed=removed,
                      notes=notes)
+
+
+def _clean_style_element(el: etree._Element, removed: list[Removal], line: int | None) -> None:
+    """Clean a `<style>` element's CSS: all of its text, wherever comments, CDATA or
+    child elements split it (a renderer may join the pieces), becomes one text node."""
+    pieces = [el.text or ""]
+    children = list(el)
+    for child in children:
+        if isinstance(child.tag, str):
+            pieces.append("".join(child.itertext()))
+        pieces.append(child.tail or "")
+    css = "".join(pieces)
+    if children:
+        for child in children:
+            el.remove(child)
+        if any(isinstance(c.tag, str) for c in children):
+            removed.append(Removal("child elements of <style>", line))
+        el.text = css
+    if not css.strip():
+        return
+    cleaned, gone = clean_css(css)
+    if gone:
+        el.text = cleaned
+        removed.extend(Removal(g + " in <style>", line) for g in gone)
 
 
 def _remove(node: etree._Element) -> None:
@@ -356,8 +683,11 @@ def _clean_attributes(
             del el.attrib[attr]
         elif is_href(attr):
             _clean_href(el, name, attr, value, removed, line, weights, limits, depth)
-        elif "url(" in value.lower() or (local == "style" and "@import" in value.lower()):
-            css, gone = clean_css(value)
+        elif attr == f"{{{XML_NS}}}base":
+            removed.append(Removal(f"xml:base={_short(value)!r} on <{name}>", line))
+            del el.attrib[attr]
+        elif "(" in value or "\\" in value or "@" in value:
+            css, gone = clean_css(value, "declarations" if local == "style" else "value")
             if gone:
                 where = "style attribute" if local == "style" else f"{local} attribute"
                 removed += [Removal(f"{g} in {where} of <{name}>", line) for g in gone]
@@ -365,6 +695,38 @@ def _clean_attributes(
                     el.set(attr, css)
                 else:
                     del el.attrib[attr]
+
+
+def _sniff(data: bytes) -> str | None:
+    """The image type of `data` from its first bytes: png, jpeg, gif, webp, svg, gzip."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if data.startswith((b"GIF87a", b"GIF89a")):
+        return "gif"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "webp"
+    if data.startswith(b"\x1f\x8b"):
+        return "gzip"
+    head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head.startswith(b"<") and b"<svg" in data[:65536]:
+        return "svg"
+    return None
+
+
+def _gunzip(data: bytes, limit: int) -> bytes:
+    """Decompress gzip `data`, refusing more than `limit` bytes of output (gzip bombs)."""
+    inflater = zlib.decompressobj(wbits=31)
+    out = inflater.decompress(data, limit + 1)
+    if len(out) > limit or inflater.unconsumed_tail:
+        raise ValueError(f"it decompresses to more than {limit} bytes")
+    return out
+
+
+def _data_url_type(url: str) -> str:
+    header = url[5:].partition(",")[0]
+    return header.split(";", 1)[0].strip().lower()
 
 
 def _clean_href(
@@ -375,33 +737,108 @@ def _clean_href(
     if v.startswith("#"):
         return
     label = "xlink:href" if attr.startswith(f"{{{XLINK_NS}}}") else _attr_local(attr)
-    m = _DATA_IMAGE.match(v)
-    if m and name in IMAGE_ELEMENTS:
-        if m.group(1).lower() != "svg+xml":
-            return
-        problem = None
-        if depth >= limits.max_nesting:
-            problem = f"SVG images nested more than {limits.max_nesting} deep are not allowed"
-        else:
-            try:
-                inner_text = _decode_data_url(v).decode("utf-8", "replace")
-                inner = sanitize(inner_text, limits, _depth=depth + 1)
-            except SanitizeError as exc:
-                problem = exc.message
-            except (binascii.Error, ValueError) as exc:
-                problem = f"undecodable data URL ({exc})"
+    if v[:5].lower() == "data:" and name in IMAGE_ELEMENTS:
+        problem = _clean_data_image(el, name, attr, v, removed, line, weights, limits, depth)
         if problem is None:
-            el.set(attr, "data:image/svg+xml;base64,"
-                   + base64.b64encode(inner.svg.encode()).decode())
-            weights[el] = inner.use_expansion
-            for r in inner.removed:
-                removed.append(Removal(f"{r.what} inside the SVG image on <{name}>", line))
             return
-        removed.append(Removal(f"{label} with an SVG image on <{name}>: {problem}", line))
+        removed.append(Removal(f"{label} with {problem} on <{name}>", line))
         del el.attrib[attr]
         return
     removed.append(Removal(f"{label}={_short(v)!r} on <{name}>", line))
     del el.attrib[attr]
+
+
+def _clean_data_image(
+    el: etree._Element, name: str, attr: str, url: str, removed: list[Removal],
+    line: int | None, weights: dict[etree._Element, int], limits: SanitizeLimits, depth: int,
+) -> str | None:
+    """Keep a `data:` image on `el` when its content is a picture (rewritten to its real
+    type; SVG sanitised); None when kept, else what is wrong with it."""
+    declared = _data_url_type(url)
+    if declared != "image/svg+xml" and declared not in _RASTER_TYPES \
+            and declared not in _UNTYPED:
+        return f"a data: URL of type {declared!r}"
+    try:
+        data = _decode_data_url(url)
+    except (binascii.Error, ValueError) as exc:
+        return f"an undecodable data URL ({exc})"
+    kind = _sniff(data)
+    if kind == "gzip":
+        try:
+            data = _gunzip(data, limits.max_bytes)
+        except (zlib.error, ValueError) as exc:
+            return f"a compressed (svgz) image that cannot be used: {exc}"
+        kind = _sniff(data)
+        if kind != "svg":
+            return "a compressed data: URL that is not an SVG image"
+    if kind is None and declared == "image/svg+xml":
+        kind = "svg"
+    if kind is None:
+        if declared in _RASTER_TYPES:
+            return None  # as declared; the renderer decodes it or fails that sample
+        return "a data: URL that is no PNG, JPEG, GIF, WebP or SVG image"
+    if kind != "svg":
+        if declared != f"image/{kind}" and not (kind == "jpeg" and declared == "image/jpg"):
+            el.set(attr, f"data:image/{kind};base64," + base64.b64encode(data).decode())
+        return None
+    if depth >= limits.max_nesting:
+        return f"an SVG image: SVG images nested more than {limits.max_nesting} deep " \
+            "are not allowed"
+    try:
+        inner = sanitize(data.decode("utf-8", "replace"), limits, _depth=depth + 1)
+    except SanitizeError as exc:
+        return f"an SVG image: {exc.message}"
+    el.set(attr, "data:image/svg+xml;base64," + base64.b64encode(inner.svg.encode()).decode())
+    weights[el] = inner.use_expansion
+    for r in inner.removed:
+        removed.append(Removal(f"{r.what} inside the SVG image on <{name}>", line))
+    return None
+
+
+def use_cycles(root: etree._Element) -> list[etree._Element]:
+    """The `<use>` elements to skip so that no reference cycle remains: for each cycle
+    found (depth-first, in document order), the last `<use>` on it. Iterative."""
+    ids: dict[str, etree._Element] = {}
+    for el in root.iter(etree.Element):
+        i = el.get("id")
+        if i and i not in ids:
+            ids[i] = el
+    skipped: set[etree._Element] = set()
+
+    def deps(el: etree._Element) -> list[etree._Element]:
+        out = list(el.iterchildren(etree.Element))
+        if local_name(el) == "use" and el not in skipped:
+            ref = href_of(el)
+            target = ids.get(ref[1:]) if ref.startswith("#") else None
+            if target is not None:
+                out.append(target)
+        return out
+
+    culprits: list[etree._Element] = []
+    done: set[etree._Element] = set()
+    on_path: set[etree._Element] = {root}
+    stack = [(root, iter(deps(root)))]
+    while stack:
+        node, it = stack[-1]
+        child = next(it, None)
+        if child is None:
+            stack.pop()
+            on_path.discard(node)
+            done.add(node)
+            continue
+        if child in on_path:
+            path = [n for n, _ in stack]
+            uses = [n for n in path[path.index(child):] if local_name(n) == "use"]
+            culprit = uses[-1] if uses else node
+            if culprit not in skipped:
+                skipped.add(culprit)
+                culprits.append(culprit)
+            continue
+        if child in done:
+            continue
+        on_path.add(child)
+        stack.append((child, iter(deps(child))))
+    return culprits
 
 
 def use_expansion(
