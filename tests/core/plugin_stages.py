@@ -79,7 +79,9 @@ class StageExecutor(CodeExecutor):
 
 
 class BadSignatureExecutor(StageExecutor):
-    def execute(self, program: str, workdir: Path, timeout: float = 1.0) -> Execution:  # type: ignore[override]
+    """`execute` asks for a parameter the hook never passes: rejected at registration."""
+
+    def execute(self, program: str, workdir: Path, timeout: float) -> Execution:  # type: ignore[override]
         return super().execute(program, workdir)
 
 

@@ -106,7 +106,8 @@ class _LazyGroup(click.Group):
             else:
                 from click.utils import make_default_short_help
 
-                rows.append((name, make_default_short_help(self.lazy[name][2], limit)))
+                short: str = make_default_short_help(self.lazy[name][2], limit)  # type: ignore[operator]
+                rows.append((name, short))
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 
@@ -220,12 +221,28 @@ def plugins(as_json: bool, check: bool, verbose: bool) -> None:
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
               help="Override a config field, e.g. --set renderer.use=resvg.")
 def validate_cmd(config: Path, sets: tuple[str, ...]) -> None:
-    """Validate a pipeline config (both passes) and print the resolved components."""
+    """Validate a pipeline config, its dataset and its components without running a sample.
+
+    The checks `run` makes before it starts: the config's two passes, every dataset line
+    (JSON, fields, files; images must open), and each component's method signatures
+    against its kind's contract. Every problem is reported at once."""
     _ensure_strict()
+    from .config import check_contracts
+    from .errors import DatasetError, VisioncodeError
+    from .runner import load_dataset
+
     loaded = _load(config, sets)
+    problems = [f"{config}: {slot}: {msg}" for slot, msg in check_contracts(loaded)]
+    try:
+        samples = load_dataset(loaded.config.dataset.path, loaded.config.dataset.limit)
+    except DatasetError as exc:
+        problems.append(str(exc))
+        samples = []
+    if problems:
+        raise VisioncodeError("\n".join(problems))
     for c in loaded.components:
         out.print(f"{c.slot:<20} {c.kind:<16} {c.spec.use}")
-    out.print(f"[green]ok[/] {config} (config hash {loaded.hash})")
+    out.print(f"[green]ok[/] {config} (config hash {loaded.hash}; {len(samples)} samples)")
 
 
 @main.command()
@@ -313,25 +330,45 @@ def _print_summary(summary: RunSummary, run_dir: Path, quiet: bool = False) -> N
 
 
 @main.command()
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--renderer", "-r", required=True, help="Renderer name (see `visioncode plugins`).")
 @click.option("--executor", "-e", help="Executor (default: the renderer's own).")
-@click.option("--width", type=int, default=512, show_default=True)
-@click.option("--height", type=int, default=512, show_default=True)
+@click.option("--width", type=int, default=None,
+              help="Pixels; default: the renderer's own (e.g. Manim's 1920), else 512.")
+@click.option("--height", type=int, default=None,
+              help="Pixels; default: the renderer's own (e.g. Manim's 1080), else 512.")
+@click.option("--fps", type=int, default=None, help="Frames per second of a video.")
 @click.option("--fit", type=click.Choice(["contain", "stretch"]), default="contain")
-@click.option("--background", default="#ffffff", show_default=True,
-              help="CSS colour, or 'none' for transparent.")
-@click.option("--output", "-o", type=click.Path(path_type=Path), help="PNG to write.")
-def render(file: Path, renderer: str, executor: str | None, width: int, height: int, fit: str,
-           background: str, output: Path | None) -> None:
-    """Render one program file to PNG through an executor and a renderer."""
-    import tempfile
+@click.option("--background", default=None,
+              help="CSS colour, or 'none' for transparent; default: the renderer's own "
+              "(Manim's black), else #ffffff.")
+@click.option("--option", "options", multiple=True, metavar="KEY=VALUE",
+              help="A renderer option, e.g. --option scene=Intro, --option quality=low, "
+              "--option limits.wall_time_s=600 (dotted keys reach nested options).")
+@click.option("--output", "-o", type=click.Path(path_type=Path),
+              help="PNG to write (one FILE only); a video goes beside it (.mp4).")
+@click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the PNGs (and videos) of every FILE, named after each.")
+def render(files: tuple[Path, ...], renderer: str, executor: str | None, width: int | None,
+           height: int | None, fps: int | None, fit: str, background: str | None,
+           options: tuple[str, ...], output: Path | None, out_dir: Path | None) -> None:
+    """Render program files to PNG through an executor and a renderer.
+
+    The canvas is the renderer's own unless flags say otherwise (`render_defaults`: Manim
+    renders 1920x1080 at 60 fps on black, as `manim render` does), so a render looks like
+    the library's. When the rendering has a video it is written beside the image
+    (`held.png` -> `held.mp4`). Many files render in one process, with one warm renderer
+    (start-up costs more than a render): `render A B C --out-dir DIR`."""
+    from pydantic import ValidationError
 
     from . import registry
     from .components import CodeExecutor, ComponentContext, Renderer
     from .errors import VisioncodeError
     from .rendering import RenderSpec
 
+    if output is not None and len(files) > 1:
+        raise click.UsageError("--output names one PNG; with several files use --out-dir")
     registry.ensure_strict()
     rcls = registry.load("renderer", renderer)
     assert issubclass(rcls, Renderer)
@@ -340,34 +377,85 @@ def render(file: Path, renderer: str, executor: str | None, width: int, height: 
         raise click.UsageError(f"renderer {renderer!r} names no default executor; pass --executor")
     ecls = registry.load("executor", ename)
     assert issubclass(ecls, CodeExecutor)
-    spec = RenderSpec(width=width, height=height, fit=fit,
-                      background=None if background.lower() == "none" else background)
-    output = output or file.with_suffix(".png")
-    ex = ecls(context=ComponentContext(name=ename))
-    rn = rcls(context=ComponentContext(name=renderer))
+    own = dict(getattr(rcls, "render_defaults", {}) or {})
+    chosen = {"width": width, "height": height, "fps": fps, "background": background}
+    fields = {**{"width": 512, "height": 512, "background": "#ffffff"}, **own,
+              **{k: v for k, v in chosen.items() if v is not None}}
+    if isinstance(fields.get("background"), str) and fields["background"].lower() == "none":
+        fields["background"] = None
     try:
-        with tempfile.TemporaryDirectory(prefix="visioncode-render-") as tmp:
-            workdir = Path(tmp)
-            extraction = ex.extract(file.read_text(encoding="utf-8", errors="replace"))
-            if not extraction.ok or extraction.program is None:
-                raise VisioncodeError(f"{file}: {extraction.status}: {'; '.join(extraction.notes)}")
-            execution = ex.execute(extraction.program, workdir)
-            if not execution.ok:
-                why = execution.error.describe() if execution.error else execution.status
-                raise VisioncodeError(f"{file}: {execution.status}: {why}")
-            rendering = rn.render(execution, spec, workdir)
-            if not rendering.ok or rendering.image is None:
-                raise VisioncodeError(f"{file}: render {rendering.status}: {rendering.error}")
-            output.write_bytes(rendering.image.read_bytes())
+        spec = RenderSpec(fit=fit, **fields)
+        renderer_options = _renderer_options(rcls, options)
+    except ValidationError as exc:
+        raise click.BadParameter(str(exc), param_hint="--option/--width/--height") from None
+    if out_dir is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    ex = ecls(context=ComponentContext(name=ename))
+    rn = rcls(renderer_options, context=ComponentContext(name=renderer))
+    failures: list[str] = []
+    try:
+        for file in files:
+            target = output or (out_dir / f"{file.stem}.png" if out_dir else
+                                file.with_suffix(".png"))
+            try:
+                _render_one(file, target, ex, rn, spec)
+            except VisioncodeError as exc:
+                if len(files) == 1:
+                    raise
+                failures.append(str(exc))
+                err.print(f"[red]error[/]: {exc}")
     finally:
         ex.close()
         rn.close()
+    if failures:
+        raise VisioncodeError(f"{len(failures)} of {len(files)} files did not render")
+
+
+def _renderer_options(rcls: Any, items: tuple[str, ...]) -> Any:
+    """The renderer's Options with `--option KEY=VALUE` applied over its own defaults
+    (dotted keys set nested fields, values read as YAML scalars)."""
+    if not items:
+        return None
+    values: dict[str, Any] = rcls.Options().model_dump()
+    for key, value in _parse_sets(items).items():
+        node = values
+        *parents, leaf = key.split(".")
+        for part in parents:
+            if not isinstance(node.get(part), dict):
+                node[part] = {}
+            node = node[part]
+        node[leaf] = value
+    return rcls.Options.model_validate(values)
+
+
+def _render_one(file: Path, output: Path, ex: Any, rn: Any, spec: Any) -> None:
+    import tempfile
+
+    from .errors import VisioncodeError
+
+    with tempfile.TemporaryDirectory(prefix="visioncode-render-") as tmp:
+        workdir = Path(tmp)
+        extraction = ex.extract(file.read_text(encoding="utf-8", errors="replace"))
+        if not extraction.ok or extraction.program is None:
+            raise VisioncodeError(f"{file}: {extraction.status}: {'; '.join(extraction.notes)}")
+        execution = ex.execute(extraction.program, workdir)
+        if not execution.ok:
+            why = execution.error.describe() if execution.error else execution.status
+            raise VisioncodeError(f"{file}: {execution.status}: {why}")
+        rendering = rn.render(execution, spec, workdir)
+        if not rendering.ok or rendering.image is None:
+            raise VisioncodeError(f"{file}: render {rendering.status}: {rendering.error}")
+        output.write_bytes(rendering.image.read_bytes())
+        video = None
+        if rendering.video is not None and Path(rendering.video).is_file():
+            video = output.with_suffix(".mp4")
+            video.write_bytes(Path(rendering.video).read_bytes())
     for note in execution.notes:
         err.print(f"[yellow]note[/]: {note}")
     version = rendering.renderer_version or rendering.renderer
+    beside = f", video {video}" if video else ""
     out.print(f"{output} ({rendering.width}x{rendering.height}, {version}, "
-              f"{rendering.duration_s * 1000:.1f} ms)")
-
+              f"{rendering.duration_s * 1000:.1f} ms{beside})")
 
 def run_main() -> None:
     """Entry point that turns visioncode's own errors into one clear message and exit 2."""

@@ -309,7 +309,10 @@ def validate(data: dict[str, Any], source: Path | None = None) -> LoadedConfig:
     try:
         config = PipelineConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(where, _problems(exc, PipelineConfig, prefix="")) from None
+        # Every problem at once: the components that can be named are checked too, so
+        # an unknown metric is not hidden behind a typo in another table.
+        first = _problems(exc, PipelineConfig, prefix="")
+        raise ConfigError(where, first + _raw_component_problems(data)) from None
 
     if source is not None and not config.dataset.path.is_absolute():
         config.dataset.path = (source.parent / config.dataset.path).resolve()
@@ -333,6 +336,56 @@ def validate(data: dict[str, Any], source: Path | None = None) -> LoadedConfig:
     if problems:
         raise ConfigError(where, problems)
     return LoadedConfig(config=config, source=source, components=resolved)
+
+
+def _raw_component_problems(data: dict[str, Any]) -> list[tuple[str, str]]:
+    """Pass 2 over the component tables of a config that failed pass 1: each table that
+    is itself a valid `ComponentSpec` is loaded and its options validated."""
+    slots: list[tuple[str, str, Any]] = []
+    for slot, kind in STAGE_KINDS.items():
+        node: Any = data
+        for part in slot.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        slots.append((slot, kind, node))
+    metrics = data.get("metrics")
+    if isinstance(metrics, list):
+        slots += [(f"metrics[{i}]", "metric", m) for i, m in enumerate(metrics)]
+    problems: list[tuple[str, str]] = []
+    for slot, kind, raw in slots:
+        if not isinstance(raw, dict):
+            continue
+        try:
+            spec = ComponentSpec.model_validate(raw)
+        except ValidationError:
+            continue  # pass 1 has reported it
+        try:
+            validate_component(slot, kind, spec)
+        except (UnknownComponentError, PluginLoadError) as exc:
+            problems.append((f"{slot}.use", str(exc)))
+        except ConfigError as exc:
+            problems += exc.problems
+    return problems
+
+
+def check_contracts(loaded: LoadedConfig) -> list[tuple[str, str]]:
+    """The hook contract of every component (method names and signatures), as a pipeline
+    checks it when it registers them, but without starting any component: each class is
+    registered as a bare instance whose `__init__` never runs (no worker, browser or
+    model is started). Returns (slot, problem) pairs."""
+    from .components import ComponentContext
+    from .plugin_manager import ContractError, VisioncodePluginManager
+
+    pm = VisioncodePluginManager()
+    problems: list[tuple[str, str]] = []
+    for rc in loaded.components:
+        bare = rc.cls.__new__(rc.cls)
+        bare.options = rc.options
+        bare.context = ComponentContext(name=rc.spec.use, slot=rc.slot)
+        try:
+            pm.register_component(bare, rc.slot)
+        except ContractError as exc:
+            problems.append((f"{rc.slot}.use", str(exc)))
+    return problems
 
 
 def _stop_metric_problems(config: PipelineConfig) -> list[tuple[str, str]]:

@@ -34,7 +34,7 @@ import structlog
 
 from . import logs, registry
 from .config import LoadedConfig, validate
-from .errors import RunDirError
+from .errors import DatasetError, RunDirError
 from .pipeline import Pipeline, T
 from .records import RunManifest, SampleRecord
 from .samples import Sample, load_manifest
@@ -47,6 +47,40 @@ from .tracing import TracePlugin
 log = structlog.get_logger()
 
 Progress = Callable[[SampleRecord, int, int], None]
+
+
+#: Sample fields that name images: each is opened (its header read) before a run starts.
+IMAGE_FIELDS = ("image", "images", "reference_image", "reference_images")
+
+
+def load_dataset(path: Path, limit: int | None = None) -> list[Sample]:
+    """The samples of a manifest (the first `limit`), after the checks `run` and
+    `validate` share: every line parses (`load_manifest`, which stops at the first bad
+    line) and every image a sample names opens as an image. Unreadable images are all
+    reported at once, each as `file:line: field NAME: ...`, before any sample runs."""
+    from PIL import Image, UnidentifiedImageError
+
+    samples = list(load_manifest(path))
+    samples = samples[:limit] if limit else samples
+    with path.open("rb") as fh:  # the manifest line of each sample (blank lines skipped)
+        lines = [n for n, data in enumerate(fh, 1) if data.strip()]
+    problems = []
+    for sample, lineno in zip(samples, lines, strict=False):
+        for name, file in sample.file_fields():
+            if name.split(".")[0] not in IMAGE_FIELDS:
+                continue
+            try:
+                with Image.open(file) as img:
+                    img.size  # noqa: B018 (the header is read; pixels are not decoded)
+            except (OSError, UnidentifiedImageError, Image.DecompressionBombError) as exc:
+                why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+                problems.append(f"{path}:{lineno}: field {name}: cannot be read as an "
+                                f"image: {file}: {why}")
+    if problems:
+        shown = problems[:20] + ([f"... and {len(problems) - 20} more"]
+                                 if len(problems) > 20 else [])
+        raise DatasetError("\n".join(shown))
+    return samples
 
 
 def default_run_dir(loaded: LoadedConfig) -> Path:
@@ -80,8 +114,7 @@ class Runner:
         self.limit = limit if limit is not None else loaded.config.dataset.limit
 
     def samples(self) -> list[Sample]:
-        samples = list(load_manifest(self.loaded.config.dataset.path))
-        return samples[: self.limit] if self.limit else samples
+        return load_dataset(self.loaded.config.dataset.path, self.limit)
 
     def run(self, *, resume: bool = False, progress: Progress | None = None,
             console: str = "human", verbose: bool = False,
