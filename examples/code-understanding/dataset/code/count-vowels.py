@@ -1,0 +1,2 @@
+def count_vowels(text):
+    return sum(ch in 'aeiou' for ch in text.lower())

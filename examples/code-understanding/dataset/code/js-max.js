@@ -1,0 +1,3 @@
+function largest(xs) {
+  return xs.reduce((a, b) => (a > b ? a : b));
+}
