@@ -185,6 +185,8 @@ def _card(data: RunData, record: SampleRecord, report_dir: Path) -> str:
         figures.append(_figure(f"<img src='{escape(ref_rel)}' alt='reference'>", "reference"))
     elif sample is not None and sample.text:
         figures.append(_figure(f"<p class='prompt'>{escape(sample.text)}</p>", "prompt"))
+    if sample is not None:
+        figures += _input_figures(sample, report_dir)
     for rnd in record.rounds:
         figures += _round_figures(data, sid, rnd, reference if ref_rel else None, report_dir)
     program = _program(data, record)
@@ -199,6 +201,29 @@ def _card(data: RunData, record: SampleRecord, report_dir: Path) -> str:
              f"data-scores='{escape(json.dumps(scores))}'")
     return (f"<article class='card' {attrs}>{head}<div class='strip'>{''.join(figures)}"
             f"</div>{program}{critiques}{error}</article>")
+
+
+def _input_figures(sample: Sample, report_dir: Path) -> list[str]:
+    """The sample's further input images and its video: what the model saw besides the
+    first image (which is the reference unless one is given)."""
+    shown = list(sample.images)
+    if sample.reference_image is not None and sample.image is not None:
+        shown.insert(0, sample.image)
+    out = []
+    for k, path in enumerate(shown, 1):
+        if path.is_file():
+            dest = report_dir / "assets" / "inputs" / f"{sample.id}-{k}{path.suffix}"
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, dest)
+            out.append(_figure(f"<img src='{escape(_rel(dest, report_dir))}' "
+                               f"alt='input {k}' loading='lazy'>", f"input image {k}"))
+    if sample.video is not None and sample.video.is_file():
+        dest = report_dir / "assets" / "inputs" / f"{sample.id}-video{sample.video.suffix}"
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(sample.video, dest)
+        out.append(_figure(f"<video controls preload='metadata' src='"
+                           f"{escape(_rel(dest, report_dir))}'></video>", "input video"))
+    return out
 
 
 def _round_figures(data: RunData, sid: str, rnd: RoundRecord, reference: Path | None,
