@@ -23,8 +23,9 @@ URLs; resvg gets an empty `resources_dir`, `dpi=96` and the language list `["en"
 (resvg's own defaults, which resvg-py leaves at zero and empty).
 
 An opaque background (or none) is drawn by the library itself, so the PNG it encodes is
-the answer as it is: nothing is decoded or encoded again. A translucent background is
-composited with Pillow. The PNG's size is read from its header and must be exactly the
+the answer as it is: nothing is decoded or encoded again. A translucent background, or
+any background under a document that uses `mix-blend-mode` or `isolation` (blending must
+see a transparent backdrop), is composited afterwards with Pillow. The PNG's size is read from its header and must be exactly the
 requested one.
 """
 
@@ -169,7 +170,12 @@ def handle(raw: dict[str, Any]) -> dict[str, Any]:
     width, height, background = request.width, request.height, request.background
     data = request.svg.encode("utf-8")
     check_self_contained(data)
-    opaque = background is None or ImageColor.getcolor(background, "RGBA")[3] == 255  # type: ignore[index]
+    # The library draws an opaque background itself, unless the document blends with its
+    # backdrop: the canvas is not part of the root's isolated group, so blending must see
+    # transparency, and the background goes under afterwards.
+    opaque = background is None or (
+        ImageColor.getcolor(background, "RGBA")[3] == 255  # type: ignore[index]
+        and b"mix-blend-mode" not in data and b"isolation" not in data)
     started = time.perf_counter()
     png = render(data, width, height, background if opaque else None)
     render_s = time.perf_counter() - started
