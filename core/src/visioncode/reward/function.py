@@ -13,6 +13,7 @@ sample gets the same reward without being rendered again.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import json
 import os
@@ -108,7 +109,7 @@ def prepared_config(loaded: LoadedConfig, timeout_s: float) -> dict[str, Any]:
             continue
         limits = getattr(rc.options, "limits", None)
         current = getattr(limits, "wall_time_s", None)
-        if current is None:
+        if limits is None or current is None:
             continue
         options = data[slot].setdefault("options", {})
         options["limits"] = {**limits.model_dump(mode="json"),
@@ -221,7 +222,7 @@ class RewardFunction:
                 if future is None:
                     future = self.pool.submit(item)
                     self._inflight[key] = future
-                    future.add_done_callback(lambda f, k=key: self._settle(k, f))
+                    future.add_done_callback(functools.partial(self._settle, key))
             futures.append(future)
         return futures
 

@@ -199,17 +199,18 @@ class Scorer:
         for term in self.spec.terms:
             if term.kind == "length":
                 reference = self._reference_text(sample.id)
-                value: float | None = length_reward(program_length(program, term.unit),
-                                                    program_length(reference, term.unit))
+                value = length_reward(program_length(program, term.unit),
+                                      program_length(reference, term.unit))
             else:
                 assert term.metric is not None
                 score = scores.get(term.metric)
-                value = None if score is None else score.values.get(term.key)
-                if value is None:
+                found = None if score is None else score.values.get(term.key)
+                if found is None:
                     why = (f"metric {term.metric!r} gave no value {term.key!r}"
                            + (f": {score.details.get('reason')}" if score is not None
                               and score.details.get("reason") else ""))
                     return self._result(item, "undefined", why, start, terms=terms)
+                value = float(found)
             if term.clip is not None:
                 value = min(max(value, term.clip[0]), term.clip[1])
             terms[term.label] = value
@@ -219,7 +220,7 @@ class Scorer:
     def _result(self, item: RewardItem, status: str, reason: str | None, start: float, *,
                 reward: float | None = None, terms: dict[str, float | None] | None = None,
                 gate: str | None = None) -> RewardResult:
-        all_terms = {t.label: None for t in self.spec.terms}
+        all_terms: dict[str, float | None] = {t.label: None for t in self.spec.terms}
         all_terms.update(terms or {})
         return RewardResult(
             sample_id=item.sample_id, status=status, reason=reason, gate=gate,

@@ -108,8 +108,10 @@ def compute_score(data_source: Any = None, solution_str: str | None = None,
                   **kwargs: Any) -> dict[str, float] | list[dict[str, float]]:
     """verl's per-response signature, or, called with `solution_strs=...`, the batch one."""
     if solution_strs is not None:
-        return compute_score_batch(data_sources or [None] * len(solution_strs), solution_strs,
-                                   ground_truths or [], extra_infos, **kwargs)
+        return compute_score_batch(
+            [None] * len(solution_strs) if data_sources is None else data_sources,
+            solution_strs, [] if ground_truths is None else ground_truths, extra_infos,
+            **kwargs)
     if solution_str is None or ground_truth is None:
         raise RewardInputError("compute_score needs solution_str and ground_truth (the "
                                "visioncode sample id)")
