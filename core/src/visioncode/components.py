@@ -160,6 +160,10 @@ class Renderer(Component):
     hook_methods = {"render": "visioncode_render"}
     #: The executor whose artifacts this renderer reads (used by `visioncode render FILE`).
     default_executor: ClassVar[str | None] = None
+    #: The canvas the library itself renders when nobody says otherwise (RenderSpec
+    #: fields, e.g. Manim's `{"width": 1920, "height": 1080, "fps": 60, "background":
+    #: "#000000"}`): `visioncode render FILE` uses them unless its flags override them.
+    render_defaults: ClassVar[dict[str, Any]] = {}
 
     @abstractmethod
     def render(self, execution: Execution, spec: RenderSpec, workdir: Path) -> Rendering: ...

@@ -35,7 +35,7 @@ import weakref
 from concurrent.futures import ThreadPoolExecutor
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
@@ -94,6 +94,10 @@ class ManimRenderer(Renderer):
     joined video, keyframes with mobject boxes, and errors a model can repair from."""
 
     default_executor = "manim"
+    #: What `manim render` draws with no flags (Manim's config defaults): 1920x1080 at
+    #: 60 fps, a 16:9 frame on black. `visioncode render --option quality=low` is -ql.
+    render_defaults: ClassVar[dict[str, Any]] = {"width": 1920, "height": 1080, "fps": 60,
+                                                 "background": "#000000"}
     Options = ManimRendererOptions
     options: ManimRendererOptions
 
