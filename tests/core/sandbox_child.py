@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+import sys
 import time
 from typing import Any
 
@@ -32,11 +33,14 @@ def handle(req: dict[str, Any]) -> dict[str, Any]:
             return {"ok": True, "connected": True}
         except OSError as exc:
             return {"ok": True, "connected": False, "error": str(exc)}
-    if op == "spawn":
-        child = subprocess.Popen(["sleep", "300"])
-        return {"ok": True, "child": child.pid}
+    if op == "spawn":  # a background process; answer once it runs (it says so itself)
+        code = f"open('started', 'w').close(); import time; time.sleep(300)  # {req['marker']}"
+        child = subprocess.Popen([sys.executable, "-c", code])
+        while not os.path.exists("started"):  # the job's own folder is its cwd
+            time.sleep(0.01)
+        return {"ok": True, "child": child.pid, "running": True}
     raise ValueError(f"unknown op {op}")
 
 
 if __name__ == "__main__":
-    serve(handle)
+    serve(handle, per_job=True)

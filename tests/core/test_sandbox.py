@@ -9,6 +9,8 @@ import socket
 import sys
 import threading
 import time
+import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -40,22 +42,23 @@ def test_worker_is_warm_and_ignores_prints() -> None:
         a = w.call({"op": "echo", "value": 1})
         b = w.call({"op": "echo", "value": 2})
         assert (a["value"], b["value"]) == (1, 2)
-        assert a["pid"] == b["pid"] and w.started == 1
+        # one warm worker (imports once), a fresh child per job
+        assert w.started == 1 and a["pid"] != b["pid"]
     finally:
         w.close()
 
 
 def test_timeout_kills_the_worker_and_the_next_call_gets_a_new_one() -> None:
-    w = worker(wall_time_s=0.5)
+    w = worker(wall_time_s=3)
     try:
-        w.call({"op": "echo", "value": 0})
+        w.call({"op": "echo", "value": 0}, timeout=60)
         pid = w.pid  # seen from here (inside a PID namespace the child has another)
         assert pid is not None
         with pytest.raises(SandboxError) as info:
             w.call({"op": "sleep", "seconds": 30})
         assert info.value.reason == "timeout"
         assert not alive(pid)
-        w.call({"op": "echo", "value": 5})
+        w.call({"op": "echo", "value": 5}, timeout=60)
         assert w.pid != pid
         assert w.started == 2
     finally:
@@ -69,6 +72,7 @@ def test_crash_is_reported_and_recovered() -> None:
             w.call({"op": "crash"})
         assert info.value.reason == "crashed"
         assert w.call({"op": "echo", "value": 1})["value"] == 1
+        assert w.started == 1  # the crash took its job's child, not the warm worker
     finally:
         w.close()
 
@@ -83,17 +87,24 @@ def test_memory_limit_fails_the_job_not_the_parent() -> None:
         w.close()
 
 
-def test_credentials_are_not_passed_to_children(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-secret")
-    monkeypatch.setenv("HF_TOKEN", "hf-secret")
-    monkeypatch.setenv("HARMLESS", "yes")
-    w = worker()
+def test_the_environment_is_an_allow_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in {"OPENAI_API_KEY": "sk-secret", "HF_TOKEN": "hf-secret",
+                        "DATABASE_URL": "postgres://u:pw-9f1@db/x", "GH_PAT": "ghp_2b7c",
+                        "HARMLESS": "yes", "MPLBACKEND": "Agg"}.items():
+        monkeypatch.setenv(name, value)
+    w = worker(env_allow=["MPLBACKEND"])
     try:
         env = w.call({"op": "env"})["env"]
+        job = w.job_dir
     finally:
         w.close()
-    assert "OPENAI_API_KEY" not in env and "HF_TOKEN" not in env
-    assert env["HARMLESS"] == "yes"
+    for name in ("OPENAI_API_KEY", "HF_TOKEN", "DATABASE_URL", "GH_PAT", "HARMLESS"):
+        assert name not in env
+    assert "pw-9f1" not in str(env) and "ghp_2b7c" not in str(env)
+    assert env["MPLBACKEND"] == "Agg" and env["PATH"] == os.environ["PATH"]
+    assert job is not None  # HOME and TMPDIR are the job's own
+    assert env["HOME"] == str(job / "home") and env["TMPDIR"] == str(job / "tmp")
+    assert env["PYTHONPATH"] == str(HERE)  # what the caller passes explicitly
 
 
 @pytest.mark.skipif(not network_isolation(), reason="no network namespaces on this machine")
@@ -141,6 +152,11 @@ def _sleepers(arg: bytes) -> list[int]:
             and _cmdline(p).startswith(b"sleep\x00" + arg)]
 
 
+def _matching(marker: str) -> list[int]:
+    return [int(p) for p in os.listdir("/proc") if p.isdigit() and alive(int(p))
+            and marker.encode() in _cmdline(p)]
+
+
 def _cmdline(pid: str) -> bytes:
     try:
         return Path(f"/proc/{pid}/cmdline").read_bytes()
@@ -148,16 +164,27 @@ def _cmdline(pid: str) -> bytes:
         return b""
 
 
-def test_background_children_die_with_the_worker() -> None:
-    w = worker()
-    w.call({"op": "spawn"})  # a `sleep 300` (its pid inside a PID namespace is not ours)
-    end = time.monotonic() + 5
-    while not _sleepers(b"300"):  # wait for the exec
-        assert time.monotonic() < end, "the background child never started"
+def wait_until(condition: Callable[[], bool], timeout_s: float = 20) -> bool:
+    """Poll `condition` until it holds (True) or `timeout_s` passes (False)."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
         time.sleep(0.02)
-    w.close()
-    time.sleep(0.2)
-    assert _sleepers(b"300") == []
+    return True
+
+
+def test_background_children_die_with_their_job() -> None:
+    w = worker()
+    try:
+        # The job starts a background process and answers once that process has said
+        # it runs (by creating a file).
+        marker = f"vc-spawn-{uuid.uuid4().hex[:10]}"
+        assert w.call({"op": "spawn", "marker": marker})["running"]
+        assert wait_until(lambda: _matching(marker) == [])
+        assert w.alive and w.started == 1  # the job's processes died, not the worker
+    finally:
+        w.close()
 
 
 def test_run_limited_times_out_and_kills_the_group(tmp_path: Path) -> None:
@@ -165,8 +192,7 @@ def test_run_limited_times_out_and_kills_the_group(tmp_path: Path) -> None:
     res = run_limited([sys.executable, "-c", script], cwd=tmp_path,
                       limits=Limits(wall_time_s=1))
     assert res.timed_out and res.returncode is None
-    time.sleep(0.2)
-    assert _sleepers(b"301") == []
+    assert wait_until(lambda: _sleepers(b"301") == [])
 
 
 def test_run_limited_caps_output(tmp_path: Path) -> None:
@@ -186,10 +212,25 @@ def test_worker_started_from_a_short_lived_thread_outlives_it() -> None:
     try:
         with ThreadPoolExecutor(1) as pool:
             first = pool.submit(w.call, {"op": "echo", "value": 1}).result()
-        time.sleep(0.5)  # the pool's thread has exited
+        # leaving the block joined the pool's thread: it has exited
         assert w.alive, "the worker died with the thread that first used it"
         second = w.call({"op": "echo", "value": 2})
         assert (first["value"], second["value"]) == (1, 2)
         assert w.started == 1
     finally:
         w.close()
+
+
+def test_keys_files_named_in_a_config_are_registered_hidden(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from visioncode.sandbox import HIDDEN_ENV, hidden_paths, hide_config_secrets
+
+    monkeypatch.setenv(HIDDEN_ENV, "")
+    tree = {"model": {"use": "openai-chat", "options": {"keys_file": "secrets/keys.toml"}},
+            "metrics": [{"options": {"judge_keys_file": "/etc/vc/judge.toml"}}],
+            "renderer": {"options": {"keys": "not a path option"}}}
+    found = hide_config_secrets(tree, tmp_path)
+    assert found == [tmp_path / "secrets/keys.toml", Path("/etc/vc/judge.toml")]
+    hidden = hidden_paths()
+    assert (tmp_path / "secrets/keys.toml").resolve() in hidden
+    assert Path("/etc/vc/judge.toml") in hidden

@@ -147,6 +147,10 @@ class Runner:
         source = self.loaded.source
         hide_config_secrets(self.loaded.config.model_dump(mode="json"),
                             source.parent if source is not None else Path.cwd())
+        # Keys files the config names are hidden from every sandboxed child.
+        source = self.loaded.source
+        hide_config_secrets(self.loaded.config.model_dump(mode="json"),
+                            source.parent if source is not None else Path.cwd())
         # Sandboxed children (warm workers too) may write each sample's outputs there.
         try:
             with writable_folders(self.store.artifacts):

@@ -36,7 +36,6 @@ import contextlib
 import json
 import os
 import queue
-import re
 import resource
 import selectors
 import shutil
@@ -47,7 +46,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass
 from functools import cache
@@ -59,16 +58,38 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .errors import SandboxError
 from .files import parse_answer, take_file
+from .zygote import serve
 
 __all__ = [
-    "Isolation", "Limits", "ProcessResult", "SandboxError", "Worker", "child_env", "isolation",
-    "network_isolation", "parse_answer", "run_limited", "serve", "take_file",
+    "Isolation",
+    "Limits",
+    "ProcessResult",
+    "SandboxError",
+    "Worker",
+    "child_env",
+    "hidden_paths",
+    "hide_config_secrets",
+    "hide_path",
+    "isolation",
+    "network_isolation",
+    "parse_answer",
+    "run_limited",
+    "serve",
+    "take_file",
     "writable_folders",
 ]
 
 log = structlog.get_logger()
 
-_SECRET = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL", re.IGNORECASE)
+#: The only variables of the host's environment a child gets (besides what the caller
+#: passes explicitly, or names in `Limits.env_allow`): an allow-list, never a deny-list,
+#: so `DATABASE_URL`, `GH_PAT` and whatever a machine holds stay out.
+ENV_ALLOW = ("PATH", "LANG", "LANGUAGE", "TZ")
+ENV_ALLOW_PREFIXES = ("LC_",)
+#: Paths hidden from every child (os.pathsep-separated); `hide_path` adds to it, and the
+#: runner registers the keys files a pipeline names. An environment variable, so the
+#: processes a runner starts inherit the registry.
+HIDDEN_ENV = "VISIONCODE_SANDBOX_HIDDEN"
 
 #: Extra writable folders for every sandboxed child (os.pathsep-separated); the runner
 #: sets it to the run's artifacts folder for the length of a run.
@@ -104,6 +125,14 @@ class Limits(BaseModel):
     writable: list[Path] = Field(default_factory=list, description="folders the child may "
                                  "write besides its working folder and the temp folder "
                                  "(where the filesystem is confined, i.e. with bubblewrap)")
+    readable: list[Path] = Field(default_factory=list, description="folders a warm "
+                                 "worker's jobs may read besides the toolchain (the "
+                                 "interpreter, its import paths, system libraries, fonts, "
+                                 "TeX), their own folder and the writable folders")
+    env_allow: list[str] = Field(default_factory=list, description="names of variables of "
+                                 "the host's environment the child gets besides PATH, "
+                                 "LANG, LC_* and TZ (e.g. MPLBACKEND); everything else "
+                                 "stays out")
 
 
 @dataclass
@@ -198,6 +227,35 @@ def _cgroup_root() -> Path | None:
     return None
 
 
+@cache
+def _unified_root() -> Path | None:
+    """A cgroup v2 folder (the pure v2 hierarchy, or the hybrid layout's `unified` one)
+    in which this process may make cgroups that have `cgroup.kill`, or None. Such a
+    cgroup is what kills a worker, and each of its jobs, whole."""
+    own = "/"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/self/cgroup").read_text().splitlines():
+            if line.startswith("0::"):
+                own = line[3:] or "/"
+    for mount in (Path("/sys/fs/cgroup/unified"), Path("/sys/fs/cgroup")):
+        if not (mount / "cgroup.procs").exists():
+            continue
+        base = mount / own.lstrip("/")
+        probe = base / f"visioncode-probe-{os.getpid()}"
+        try:
+            probe.mkdir()
+        except OSError:
+            continue
+        try:
+            if (probe / "cgroup.kill").exists():
+                _remove_stale_cgroups(base / "visioncode")
+                return base
+        finally:
+            with contextlib.suppress(OSError):
+                probe.rmdir()
+    return None
+
+
 def _remove_stale_cgroups(folder: Path, age_s: float = 3600) -> None:
     """Remove empty cgroups left by processes that were killed before they could: those
     whose maker (the pid their name starts with) is gone, and any over an hour old. A
@@ -260,11 +318,71 @@ def network_isolation() -> tuple[str, ...]:
     return ("bwrap",) if iso.level == "bwrap" else (_unshare() or _network_only())
 
 
-def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    """The parent's environment without credentials, plus `extra`."""
-    env = {k: v for k, v in os.environ.items() if not _SECRET.search(k)}
+def child_env(extra: dict[str, str] | None = None, *, allow: Iterable[str] = (),
+              home: Path | None = None, tmp: Path | None = None) -> dict[str, str]:
+    """A child's whole environment: PATH, LANG, LANGUAGE, LC_* and TZ from this process,
+    the variables named in `allow` (what a toolchain needs, e.g. `MPLBACKEND`), HOME and
+    TMPDIR pointing into the child's own folders, then `extra` (explicit values from the
+    caller). Nothing else of this process's environment passes."""
+    allowed = set(ENV_ALLOW) | set(allow)
+    env = {k: v for k, v in os.environ.items()
+           if k in allowed or k.startswith(ENV_ALLOW_PREFIXES)}
+    if home is not None:
+        env["HOME"] = str(home)
+    if tmp is not None:
+        env.update({"TMPDIR": str(tmp), "TMP": str(tmp), "TEMP": str(tmp)})
     env.update(extra or {})
     return env
+
+
+def hide_path(path: Path | str) -> None:
+    """Register a secret path (a keys file, a credentials folder): no sandboxed child
+    started after this, by this process or the processes it starts, can read it. At the
+    `bwrap` level it is covered by an empty file or folder; every job's Landlock
+    allow-list leaves it out (it is readable only if it lies inside a folder a job is
+    allowed to read, which the caller should avoid)."""
+    resolved = str(Path(path).expanduser().resolve())
+    known = hidden_paths()
+    if Path(resolved) not in known:
+        os.environ[HIDDEN_ENV] = os.pathsep.join([*map(str, known), resolved])
+
+
+def hide_config_secrets(tree: Any, base_dir: Path) -> list[Path]:
+    """Hide (`hide_path`) every keys file a pipeline config names: any option called
+    `keys_file` (or ending in `_keys_file`), at any depth of `tree` (the config as
+    plain data), relative paths taken from `base_dir` (the pipeline file's folder).
+    The runner calls it before any sandboxed child starts. Returns the paths hidden."""
+    found: list[Path] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if (key == "keys_file" or str(key).endswith("_keys_file")) and isinstance(
+                        value, str) and value:
+                    path = Path(value).expanduser()
+                    found.append(path if path.is_absolute() else base_dir / path)
+                else:
+                    walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(tree)
+    for path in found:
+        hide_path(path)
+    return found
+
+
+def hidden_paths() -> list[Path]:
+    """Every path hidden from children: the registry (`hide_path`), the keys file named
+    by `VISIONCODE_KEYS_FILE`, and the credential folders under the home folder."""
+    home = Path.home()
+    found = [home / p for p in CREDENTIAL_PATHS]
+    keys = os.environ.get("VISIONCODE_KEYS_FILE")
+    if keys:
+        found.append(Path(keys))
+    found += [Path(p) for p in os.environ.get(HIDDEN_ENV, "").split(os.pathsep) if p]
+    return list(dict.fromkeys(found))
 
 
 @contextlib.contextmanager
@@ -315,9 +433,7 @@ def _inside_temp() -> list[Path]:
 def _hidden() -> list[str]:
     """bwrap arguments that hide credential files and folders under the home folder."""
     args: list[str] = []
-    home = Path.home()
-    keys = os.environ.get("VISIONCODE_KEYS_FILE")
-    for path in [*(home / p for p in CREDENTIAL_PATHS), *([Path(keys)] if keys else [])]:
+    for path in hidden_paths():
         if path.is_dir():
             args += ["--tmpfs", str(path)]
         elif path.is_file():
@@ -325,7 +441,8 @@ def _hidden() -> list[str]:
     return args
 
 
-def _argv(argv: list[str], limits: Limits, cwd: Path) -> list[str]:
+def _argv(argv: list[str], limits: Limits, cwd: Path,
+          also_writable: Iterable[Path] = ()) -> list[str]:
     iso = isolation()
     if iso.level == "bwrap":
         bwrap = _bwrap()
@@ -335,6 +452,9 @@ def _argv(argv: list[str], limits: Limits, cwd: Path) -> list[str]:
             args.append("--unshare-net")
         args += _hidden()
         writable = _writable(cwd, limits)
+        # A zygote's delegated cgroup (where it makes its jobs' cgroups), and the like.
+        for folder in also_writable:
+            args += ["--bind", str(folder), str(folder)]
         for folder in writable:
             args += ["--bind", str(folder), str(folder)]
         # A checkout or virtual environment inside the temp folder (CI clones often live in
@@ -356,11 +476,25 @@ def _argv(argv: list[str], limits: Limits, cwd: Path) -> list[str]:
 
 
 class _Confinement:
-    """One child's pids cgroup and sandbox token: joined before exec, killed as a whole."""
+    """One child's cgroups and sandbox token: joined before exec, killed as a whole.
+
+    `cgroup` is the pids cgroup (the process cap); `killgroup` a cgroup v2 one whose
+    `cgroup.kill` kills every process in it at once (the same folder where the pids
+    controller is itself v2). A warm worker's zygote gets `delegated`: the folder in
+    which it makes one cgroup per job."""
 
     def __init__(self, limits: Limits) -> None:
         self.token = uuid.uuid4().hex
         self.cgroup: Path | None = None
+        self.killgroup: Path | None = None
+        unified = _unified_root() if _cgroup_root() is not None else None
+        if unified is not None:
+            path = unified / "visioncode" / f"{os.getpid()}-{self.token}"
+            try:
+                path.mkdir(parents=True)
+                self.killgroup = path
+            except OSError as exc:
+                log.warning("sandbox.no_cgroup", path=str(path), error=str(exc))
         root = _cgroup_root()
         if root is not None:
             # Named after the process that made it, so a later sweep can tell when its
@@ -376,16 +510,22 @@ class _Confinement:
                 with contextlib.suppress(OSError):
                     path.rmdir()
 
+    @property
+    def delegated(self) -> Path | None:
+        """Where a zygote makes its jobs' cgroups (v2 where offered, else the pids one)."""
+        return self.killgroup or self.cgroup
+
     def join(self) -> None:
-        """In the child, before exec: enter the cgroup (every descendant inherits it)."""
-        if self.cgroup is not None:
-            (self.cgroup / "cgroup.procs").write_text(str(os.getpid()))
+        """In the child, before exec: enter the cgroups (every descendant inherits them)."""
+        for group in (self.cgroup, self.killgroup):
+            if group is not None:
+                (group / "cgroup.procs").write_text(str(os.getpid()))
 
     def members(self) -> set[int]:
         found: set[int] = set()
-        if self.cgroup is not None:
-            with contextlib.suppress(OSError):
-                found |= {int(x) for x in (self.cgroup / "cgroup.procs").read_text().split()}
+        for group in (self.cgroup, self.killgroup):
+            if group is not None:
+                found |= _procs(group)
         needle = f"{TOKEN_ENV}={self.token}".encode()
         for entry in Path("/proc").iterdir():
             if entry.name.isdigit() and int(entry.name) != os.getpid():
@@ -397,6 +537,9 @@ class _Confinement:
     def kill_all(self, keep: set[int] | None = None) -> None:
         """SIGKILL every process of the child (but `keep`) until none is left."""
         keep = keep or set()
+        if self.killgroup is not None and not keep:
+            with contextlib.suppress(OSError):
+                (self.killgroup / "cgroup.kill").write_text("1")
         for _ in range(200):
             left = self.members() - keep
             if not left:
@@ -409,14 +552,38 @@ class _Confinement:
 
     def release(self) -> None:
         self.kill_all()
-        if self.cgroup is not None:
-            for _ in range(100):  # the kernel removes killed tasks asynchronously
-                try:
-                    self.cgroup.rmdir()
-                    break
-                except OSError:
-                    time.sleep(0.01)
-            self.cgroup = None
+        for group in (self.killgroup, self.cgroup):
+            if group is not None:
+                _remove_tree(group)
+        self.cgroup = self.killgroup = None
+
+
+def _procs(group: Path) -> set[int]:
+    """Every process in `group` and the cgroups below it (a zygote's jobs)."""
+    found: set[int] = set()
+    with contextlib.suppress(OSError):
+        for procs in [group / "cgroup.procs", *group.glob("*/cgroup.procs")]:
+            with contextlib.suppress(OSError, ValueError):
+                found |= {int(x) for x in procs.read_text().split()}
+    return found
+
+
+def _remove_tree(group: Path) -> None:
+    """Remove a killed cgroup and the job cgroups its zygote left in it."""
+    for child in [p for p in group.iterdir() if p.is_dir()] if group.is_dir() else []:
+        _remove_tree(child)
+    for _ in range(100):  # the kernel removes killed tasks asynchronously
+        try:
+            group.rmdir()
+            return
+        except FileNotFoundError:
+            return
+        except OSError:
+            for pid in _procs(group):
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(pid, signal.SIGKILL)
+            time.sleep(0.01)
+    log.warning("sandbox.cgroup_left", path=str(group))
 
 
 def _preexec(limits: Limits, confinement: _Confinement | None = None) -> Callable[[], None]:
@@ -520,7 +687,7 @@ class _Spawner:
         while True:
             args, kwargs, done = jobs.get()
             try:
-                done.set_result(subprocess.Popen(*args, **kwargs))
+                done.set_result(subprocess.Popen(*args, **kwargs))  # type: ignore[arg-type]
             except BaseException as exc:
                 done.set_exception(exc)
 
@@ -541,16 +708,23 @@ def run_limited(
     (its process group, and its cgroup or PID namespace, so daemons it left die too)."""
     start = time.perf_counter()
     confinement = _Confinement(limits)
+    # HOME and TMPDIR of its own, removed with it.
+    private = Path(tempfile.mkdtemp(prefix="visioncode-run-"))
+    (private / "home").mkdir()
+    (private / "tmp").mkdir()
     try:
         proc = _spawner.popen(
             _argv(argv, limits, cwd), cwd=cwd,
-            env=child_env({**(env or {}), TOKEN_ENV: confinement.token}),
+            env=child_env({**(env or {}), TOKEN_ENV: confinement.token},
+                          allow=limits.env_allow, home=private / "home",
+                          tmp=private / "tmp"),
             stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             preexec_fn=_preexec(limits, confinement),
         )
     except BaseException:
         confinement.release()
+        shutil.rmtree(private, ignore_errors=True)
         raise
     out = _CappedReader(proc.stdout, limits.output_bytes)
     err = _CappedReader(proc.stderr, limits.output_bytes, tail=True)
@@ -569,6 +743,7 @@ def run_limited(
     # double fork): kill the group, then everything in its cgroup or carrying its token.
     _kill_group(proc)
     confinement.release()
+    shutil.rmtree(private, ignore_errors=True)
     out.join(2)
     err.join(2)
     return ProcessResult(
@@ -583,8 +758,15 @@ class Worker:
     """A warm child process (`python -m module`) that answers JSON requests.
 
     The child is started on first use (it says `{"ready": true}` once its imports are
-    done; start-up has its own allowance) and replaced after a timeout or crash, so one
-    bad program costs one sample, never the run. Not thread-safe: one Worker per thread."""
+    done; start-up has its own allowance). Its side is `serve(handler)`, which by default
+    makes it a zygote: every request runs in a fresh, already walled child forked from it
+    (its own cgroup, folder, Landlock and seccomp; see `visioncode.sandbox.zygote`), so a
+    job that crashes costs that job only and the warm imports stay. After a timeout the
+    whole worker is killed and replaced. Not thread-safe: one Worker per thread.
+
+    After each call, `job_dir` is the folder the job's child ran in (its working folder
+    and HOME; take files from it with `take_file`), kept until the next call or `close`,
+    and `walls` lists the walls that job had."""
 
     def __init__(
         self, module: str, limits: Limits, *, cwd: Path | None = None,
@@ -599,24 +781,49 @@ class Worker:
         self.proc: subprocess.Popen[bytes] | None = None
         self._stderr: _CappedReader | None = None
         self._confinement: _Confinement | None = None
+        self._jobs_root: Path | None = None
+        self.per_job = False
         self.started = 0
+        #: The last job's folder (None before the first call, or for a worker whose
+        #: `serve` runs jobs in its own process).
+        self.job_dir: Path | None = None
+        #: The walls of the last job (the worker's level, plus the per-job ones).
+        self.walls: list[str] = []
 
     @property
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
+    def _plan(self, confinement: _Confinement, jobs_root: Path) -> str:
+        from .zygote import JobPlan
+
+        extra = [Path(p) for p in os.environ.get(WRITABLE_ENV, "").split(os.pathsep) if p]
+        writable = [self.cwd.resolve(), *(Path(p).resolve() for p in self.limits.writable),
+                    *extra]
+        return JobPlan(jobs_root=jobs_root, cgroup=confinement.delegated,
+                       readable=[Path(p) for p in self.limits.readable], writable=writable,
+                       network=self.limits.network).model_dump_json()
+
     def _start(self) -> None:
-        self._confinement = _Confinement(self.limits)
+        from .zygote import JOB_ENV
+
+        self._confinement = confinement = _Confinement(self.limits)
+        self._jobs_root = Path(tempfile.mkdtemp(prefix="visioncode-jobs-"))
+        home = self._jobs_root / "home"
+        home.mkdir()
+        delegated = [confinement.delegated] if confinement.delegated is not None else []
+        env = child_env({JOB_ENV: self._plan(confinement, self._jobs_root),
+                         **(self.env or {}), TOKEN_ENV: confinement.token},
+                        allow=self.limits.env_allow, home=home, tmp=self._jobs_root)
         try:
             self.proc = _spawner.popen(
-                _argv([self.python, "-m", self.module], self.limits, self.cwd), cwd=self.cwd,
-                env=child_env({**(self.env or {}), TOKEN_ENV: self._confinement.token}),
+                _argv([self.python, "-m", self.module], self.limits, self.cwd, delegated),
+                cwd=self.cwd, env=env,
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                preexec_fn=_preexec(self.limits, self._confinement),
+                preexec_fn=_preexec(self.limits, confinement),
             )
         except BaseException:
-            self._confinement.release()
-            self._confinement = None
+            self._release_start()
             raise
         self._stderr = _CappedReader(self.proc.stderr, 64 * 1024, tail=True)
         self.started += 1
@@ -624,9 +831,21 @@ class Worker:
             hello = json.loads(self._readline(self.startup_timeout_s, "start"))
         except json.JSONDecodeError:
             hello = {}
-        if hello.get("ready") is not True:
+        if not isinstance(hello, dict) or hello.get("ready") is not True:
             self.close()
             raise SandboxError("crashed", f"worker {self.module} did not start: {hello!r}")
+        self.per_job = hello.get("per_job") is True
+        level = isolation().level
+        self.walls = [level, *(w for w in hello.get("walls", []) if isinstance(w, str))]
+
+    def _release_start(self) -> None:
+        if self._confinement is not None:
+            self._confinement.release()
+            self._confinement = None
+        if self._jobs_root is not None:
+            shutil.rmtree(self._jobs_root, ignore_errors=True)
+            self._jobs_root = None
+        self.job_dir = None
 
     @property
     def pid(self) -> int | None:
@@ -653,12 +872,43 @@ class Worker:
             self.proc.stdin.flush()
         except BrokenPipeError:
             raise self._died() from None
+        self._drop_job_dir()  # the last job's folder goes while this job runs
         line = self._readline(timeout)
         try:
-            return json.loads(line)
+            answer = json.loads(line)
         except json.JSONDecodeError:
             self.close()
             raise SandboxError("crashed", f"worker answered garbage: {line[:200]!r}") from None
+        if not self.per_job:
+            return answer  # type: ignore[no-any-return]
+        return self._unwrap(answer)
+
+    def _unwrap(self, message: Any) -> dict[str, Any]:
+        """The zygote's relay: `{"answer": ..., "job": ...}` or `{"crashed": code, ...}`."""
+        job = message.get("job") if isinstance(message, dict) else None
+        if not isinstance(job, dict) or not isinstance(job.get("dir"), str):
+            self.close()
+            raise SandboxError("crashed", f"worker answered garbage: {str(message)[:200]!r}")
+        folder = Path(job["dir"])
+        if self._jobs_root is not None and folder.parent == self._jobs_root:
+            self.job_dir = folder
+        if "crashed" in message:
+            tail = self._stderr.text()[-2000:] if self._stderr else ""
+            out_of_memory = ("MemoryError" in tail or "memory allocation of" in tail
+                             or "std::bad_alloc" in tail)
+            raise SandboxError("memory" if out_of_memory else "crashed",
+                               f"worker exited with code {message['crashed']}: "
+                               f"{tail.strip()}")
+        answer = message.get("answer")
+        if not isinstance(answer, dict):
+            raise SandboxError("bad_answer", f"the job answered {str(answer)[:200]!r}, not "
+                               "a JSON object")
+        return answer
+
+    def _drop_job_dir(self) -> None:
+        if self.job_dir is not None:
+            shutil.rmtree(self.job_dir, ignore_errors=True)
+            self.job_dir = None
 
     def _readline(self, timeout: float, what: str = "answer") -> bytes:
         assert self.proc and self.proc.stdout
@@ -698,30 +948,4 @@ class Worker:
                 if stream:
                     stream.close()
             self.proc = None
-        if self._confinement is not None:
-            self._confinement.release()
-            self._confinement = None
-
-
-def serve(handler: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
-    """Child side of `Worker`: answer each request line with `handler`'s result.
-
-    The protocol uses a private copy of stdout; fd 1 is pointed at stderr so that prints
-    from the library or the program cannot corrupt the answers. An exception in the
-    handler is answered as `{"ok": false, "error": ..., "kind": ...}`."""
-    proto = os.fdopen(os.dup(1), "wb")
-    os.dup2(2, 1)
-    sys.stdout = sys.stderr
-    proto.write(b'{"ready": true}\n')  # imports are done: jobs' clocks start from here
-    proto.flush()
-    for line in sys.stdin.buffer:
-        if not line.strip():
-            continue
-        try:
-            answer = handler(json.loads(line))
-        except MemoryError:
-            answer = {"ok": False, "kind": "MemoryError", "error": "memory limit exceeded"}
-        except Exception as exc:  # the handler's failure is the job's result, not ours
-            answer = {"ok": False, "kind": type(exc).__name__, "error": str(exc)[:2000]}
-        proto.write(json.dumps(answer).encode() + b"\n")
-        proto.flush()
+        self._release_start()
