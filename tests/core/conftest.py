@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from ..conftest import ROOT
 from . import plugin_stages
 
 
@@ -19,14 +18,19 @@ def stage_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return plugin_stages.install(tmp_path_factory.mktemp("stage-site"))
 
 
-@pytest.fixture
-def stage_plugin(stage_site: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    """The stage plugin visible to this process and to the processes it starts; returns
-    the environment for subprocesses."""
-    monkeypatch.syspath_prepend(str(stage_site))
-    path = os.pathsep.join([str(stage_site), str(ROOT), os.environ.get("PYTHONPATH", "")])
+def use_site(site: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """Make the plugin in `site` visible to this process and the processes it starts;
+    return the environment for subprocesses."""
+    monkeypatch.syspath_prepend(str(site))
+    path = os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])
     monkeypatch.setenv("PYTHONPATH", path.rstrip(os.pathsep))
     return dict(os.environ)
+
+
+@pytest.fixture
+def stage_plugin(stage_site: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """The stage plugin, installed once per session (its code is never edited)."""
+    return use_site(stage_site, monkeypatch)
 
 
 def stage_pipeline(tmp_path: Path, *, model: str = "", executor: str = "",

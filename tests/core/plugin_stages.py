@@ -1,6 +1,7 @@
 """A third-party plugin written from the plugin guide, whose components raise in the stage
-their options name: the stage attribution tests and the validate tests install it (a real
-dist-info with entry points, `install_stage_plugin`) and run pipelines of it."""
+their options name. `install` copies this file into a site folder as the top-level
+package `vc_stage_test`, beside a real dist-info with entry points, as pip would for a
+local install; the stage, validate and cache tests run pipelines of it."""
 
 from __future__ import annotations
 
@@ -119,9 +120,14 @@ class StageMetric(Metric):
         return Score(metric=self.name, values={"one": 1.0})
 
 
+PACKAGE = "vc_stage_test"
+
+
 def install(site: Path) -> Path:
-    """Write the dist-info of this plugin into `site` (a folder to put on sys.path and
-    PYTHONPATH, with the repository root, so that `tests.core.plugin_stages` imports)."""
+    """Install this plugin into `site` (a folder for sys.path and PYTHONPATH): the
+    package `vc_stage_test` (this file's code, editable there) and its dist-info."""
+    (site / PACKAGE).mkdir(parents=True, exist_ok=True)
+    (site / PACKAGE / "__init__.py").write_text(Path(__file__).read_text())
     info = site / "vc_stage_test-0.1.dist-info"
     info.mkdir(parents=True, exist_ok=True)
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: vc-stage-test\n"
@@ -129,6 +135,6 @@ def install(site: Path) -> Path:
     lines = []
     for group, names in ENTRY_POINTS.items():
         lines.append(f"[{group}]")
-        lines += [f"{name} = {__name__}:{cls}" for name, cls in names.items()]
+        lines += [f"{name} = {PACKAGE}:{cls}" for name, cls in names.items()]
     (info / "entry_points.txt").write_text("\n".join(lines) + "\n")
     return site

@@ -3,7 +3,9 @@
 A render is stored under the SHA-256 of everything that decides its pixels: the program
 and the bytes of every artifact the executor produced (never their paths), the renderer's
 name, its distribution's version and the versions of that distribution's direct
-dependencies (so upgrading cairosvg or Manim misses the old entries), the renderer's
+dependencies (so upgrading cairosvg or Manim misses the old entries), the digest of the
+renderer's code (its package's files and core's, so an edited editable install misses
+too: a version number alone would serve the renders of the old code), the renderer's
 options, and the `RenderSpec`. Re-running a finished pipeline with other metrics, or
 into a new run directory, copies the stored files into the round's folder instead of
 rendering again.
@@ -41,12 +43,12 @@ from .execution import Execution
 from .hookspecs import hookimpl
 from .records import SampleRecord
 from .rendering import Rendering, RenderSpec
-from .response_cache import default_cache_dir
+from .response_cache import default_cache_dir, tree_digest
 
 log = structlog.get_logger()
 
 #: Bumped when the key's layout changes, so old entries are simply never found again.
-KEY_VERSION = 1
+KEY_VERSION = 2  # 2: the renderer's code digest
 ENTRY = "rendering.json"
 #: Key under which a rendering's metadata says whether it came from the cache.
 META_KEY = "render_cache"
@@ -62,9 +64,29 @@ def default_render_cache_dir() -> Path:
     return default_cache_dir() / "renders"
 
 
+def code_digest(cls: type) -> str:
+    """SHA-256 of the code a class runs: every file of its top-level package (for
+    `visioncode_svg.renderers.CairoSvgRenderer`, all of `visioncode_svg/`), and of the
+    core package (the sandbox and the render contract are core's). A version number does
+    not change when an editable or local install is edited; these files do. Each file is
+    hashed once per process while its modification time and size stay the same."""
+    import importlib.util
+
+    h = hashlib.sha256()
+    for top in sorted({cls.__module__.split(".")[0], __name__.split(".")[0]}):
+        spec = importlib.util.find_spec(top)
+        roots = list(spec.submodule_search_locations or []) if spec else []
+        if spec is not None and not roots and spec.origin:
+            roots = [spec.origin]  # a single-module plugin
+        for root in sorted(roots):
+            h.update(f"{top}\0{tree_digest(Path(root))}\0".encode())
+    return h.hexdigest()
+
+
 def renderer_identity(renderer: Component) -> dict[str, Any]:
     """What, besides the program and the spec, decides a renderer's pixels: its name and
-    class, its options, its distribution's version and its direct dependencies' versions."""
+    class, its options, its distribution's version, its direct dependencies' versions,
+    and the digest of its code (`code_digest`)."""
     dist = renderer.context.distribution
     deps: dict[str, str] = {}
     if dist:
@@ -82,7 +104,7 @@ def renderer_identity(renderer: Component) -> dict[str, Any]:
     cls = type(renderer)
     return {"name": renderer.name, "class": f"{cls.__module__}.{cls.__qualname__}",
             "distribution": dist, "version": renderer.version, "dependencies": deps,
-            "options": renderer.options.model_dump(mode="json")}
+            "code": code_digest(cls), "options": renderer.options.model_dump(mode="json")}
 
 
 def _digest_path(h: Any, path: Path) -> None:

@@ -91,11 +91,79 @@ def _entry(part: TextPart | ImagePart | VideoPart) -> dict[str, Any]:
     return {"type": "text", "text": part.text}
 
 
+#: path -> (mtime_ns, size, sha256): a file is hashed again only when it changed.
+_digests: dict[str, tuple[int, int, str]] = {}
+_digests_lock = threading.Lock()
+#: Files larger than this are identified by size and modification time, not read.
+HASH_LIMIT_BYTES = 1 << 30
+
+
+def file_digest(path: Path) -> str:
+    """SHA-256 of a file's bytes, cached by its modification time and size (weights of a
+    local model are hashed once, not once per request)."""
+    st = path.stat()
+    key = str(path.resolve())
+    with _digests_lock:
+        known = _digests.get(key)
+    if known is not None and known[:2] == (st.st_mtime_ns, st.st_size):
+        return known[2]
+    if st.st_size > HASH_LIMIT_BYTES:
+        digest = f"size:{st.st_size}:mtime:{st.st_mtime_ns}"
+    else:
+        h = hashlib.sha256()
+        with path.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+        digest = h.hexdigest()
+    with _digests_lock:
+        _digests[key] = (st.st_mtime_ns, st.st_size, digest)
+    return digest
+
+
+def tree_digest(root: Path) -> str:
+    """SHA-256 over the names and digests of every file under `root` (a file: its own
+    digest), skipping `__pycache__` and compiled files."""
+    if root.is_file():
+        return file_digest(root)
+    h = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        if "__pycache__" in path.parts or path.suffix in {".pyc", ".pyo"} \
+                or not path.is_file():
+            continue
+        h.update(str(path.relative_to(root)).encode() + b"\0")
+        h.update(file_digest(path).encode() + b"\0")
+    return h.hexdigest()
+
+
+def _file_contents(identity: Any) -> dict[str, str]:
+    """Digests of the local files an identity names (a local model's weights, a replay
+    file, a script): a model whose file changed must not be answered from the cache."""
+    out: dict[str, str] = {}
+    if isinstance(identity, dict):
+        for value in identity.values():
+            out.update(_file_contents(value))
+    elif isinstance(identity, list | tuple):
+        for value in identity:
+            out.update(_file_contents(value))
+    elif isinstance(identity, str | Path) and (os.sep in str(identity)):
+        path = Path(identity).expanduser()
+        try:
+            if path.is_absolute() and path.exists():
+                out[str(path)] = tree_digest(path)
+        except OSError:
+            pass
+    return out
+
+
 def request_key(identity: dict[str, Any], request: ModelRequest) -> str:
     """The cache key of `request` to the model `identity` describes. Reads every image
-    and video (raises OSError when one is missing: such a request is not cached)."""
+    and video (raises OSError when one is missing: such a request is not cached). Files
+    the identity names by absolute path count by their contents (`_file_contents`)."""
     messages = [{"role": m.role, "content": [_entry(p) for p in m.content]}
                 for m in request.messages]
+    files = _file_contents(identity)
+    if files:
+        identity = {**identity, "@files": files}
     blob = json.dumps({"v": KEY_VERSION, "model": identity, "messages": messages},
                       sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()
@@ -186,7 +254,8 @@ class ResponseCache:
         returns how many. Space is given back to the file system."""
         if not self.path.exists():
             return 0
-        where, args = [], []
+        where: list[str] = []
+        args: list[Any] = []
         if model is not None:
             where.append("model = ?")
             args.append(model)
