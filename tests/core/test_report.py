@@ -18,6 +18,7 @@ from visioncode.records import RoundRecord, RunManifest, SampleRecord
 from visioncode.rendering import Rendering
 from visioncode.report import write_report
 from visioncode.runner import Runner
+from visioncode.scoring import Score
 from visioncode.store import RunStore
 
 from ..conftest import EXAMPLE
@@ -116,3 +117,83 @@ def test_report_in_headless_chromium(run_dir: Path) -> None:
             assert sorted(visible("data-id")) == ["icon-mountain", "icon-star"]
         finally:
             browser.close()
+
+
+def degenerate_run(tmp_path: Path, metrics: int = 8, samples: int = 3) -> Path:
+    """A run whose every metric value is the same for all samples, with long score names."""
+    run = tmp_path / "run"
+    store = RunStore(run)
+    store.create(RunManifest(run_id="r", config_path="", config_hash="h", created_at=0,
+                             visioncode_version="0", python="3", platform="p",
+                             components=[]), {"dataset": {"path": str(tmp_path / "none")}})
+    for i in range(samples):
+        scores = {f"metric-{k}": Score(metric=f"metric-{k}",
+                                       values={f"a_rather_long_value_name_{k}": 1.0})
+                  for k in range(metrics)}
+        store.append(SampleRecord(sample_id=f"s{i}", status="ok", scores=scores,
+                                  rounds=[RoundRecord(round=0, scores=scores)]))
+    return run
+
+
+def test_degenerate_distributions_are_one_line_each(tmp_path: Path) -> None:
+    page = write_report(degenerate_run(tmp_path)).read_text()
+    assert "<svg xmlns" not in page.split("id='gallery-section'")[0]
+    assert "<b>metric-3.a_rather_long_value_name_3</b>: all 3 values are 1</li>" in page
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if CHROMIUM is None:
+        pytest.skip("no system Chromium (scripts/setup.d/50-ray.sh installs Debian's chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api",
+                                   reason="playwright is not installed (scripts/setup.d)")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.mark.slow
+def test_report_layout_in_chromium(run_dir: Path, tmp_path: Path, browser) -> None:
+    """Opened sorted high to low by a score; every score row inside its card, even in a
+    narrow window; a thumbnail enlarges on a click; a run of degenerate distributions
+    shows its gallery on the first screen."""
+    page = browser.new_page(viewport={"width": 560, "height": 900})
+    try:
+        page.goto(write_report(run_dir).as_uri())
+        page.wait_for_load_state("load")
+        key = page.eval_on_selector("#sort", "s => s.value")
+        assert key != "id" and page.eval_on_selector("#order", "s => s.value") == "desc"
+        values = [json.loads(x).get(key) for x in page.eval_on_selector_all(
+            ".card:not([hidden])", "cs => cs.map(c => c.getAttribute('data-scores'))")]
+        scored = [v for v in values if v is not None]
+        assert scored == sorted(scored, reverse=True) and len(set(scored)) > 1
+        overflow = page.eval_on_selector_all(".card", """cs => cs.filter(c => {
+            const box = c.getBoundingClientRect();
+            return c.scrollWidth > c.clientWidth + 1 || Array.from(
+                c.querySelectorAll('.scores li')).some(li => {
+                    const r = li.getBoundingClientRect();
+                    return r.right > box.right + 0.5 || r.left < box.left - 0.5; });
+            }).map(c => c.getAttribute('data-id'))""")
+        assert overflow == []
+        img = page.locator(".card figure img").first
+        img.scroll_into_view_if_needed()
+        small = img.bounding_box()
+        img.click()
+        big = img.bounding_box()
+        assert small and big and small["width"] <= 160 and big["width"] >= 300
+        img.click()
+        again = img.bounding_box()
+        assert again and again["width"] == small["width"]
+    finally:
+        page.close()
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    try:
+        page.goto(write_report(degenerate_run(tmp_path)).as_uri())
+        page.wait_for_load_state("load")
+        top = page.eval_on_selector("#gallery-section", "e => e.getBoundingClientRect().top")
+        assert top < 800  # above the fold (old: one 160 px histogram per value)
+    finally:
+        page.close()

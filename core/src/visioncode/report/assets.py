@@ -24,12 +24,18 @@ th { background: #eef0f4; font-weight: 600; }
 .card { background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: 10px 12px;
         margin: 0 0 12px; }
 .card[hidden] { display: none; }
-.card header { display: flex; gap: 10px; align-items: center; flex-wrap: wrap; }
+.card header { display: flex; gap: 4px 10px; align-items: center; flex-wrap: wrap;
+        min-width: 0; }
+.card header > * { min-width: 0; overflow-wrap: anywhere; }
 .badge { border-radius: 10px; padding: 0 8px; font-size: 12px; color: #fff; }
 .st-ok { background: #2f8f46; } .st-failed { background: #c77c02; }
 .st-error { background: #c0392b; }
 .reason { color: var(--muted); font-size: 12px; }
-.scores { list-style: none; display: flex; gap: 10px; margin: 0; padding: 0; font-size: 12px; }
+.scores { list-style: none; display: flex; flex-wrap: wrap; gap: 2px 10px; margin: 0;
+        padding: 0; font-size: 12px; max-width: 100%; }
+.scores li { white-space: nowrap; }
+ul.flat { margin: 0; padding: 6px 12px 6px 28px; background: #fff;
+        border: 1px solid var(--line); align-self: flex-start; font-size: 13px; }
 .strip { display: flex; gap: 10px; overflow-x: auto; padding: 8px 0; }
 figure { margin: 0; text-align: center; }
 figure img, figure video, .norender, .prompt { width: 160px; height: 160px; object-fit: contain;
@@ -37,6 +43,10 @@ figure img, figure video, .norender, .prompt { width: 160px; height: 160px; obje
 .norender, .prompt { display: flex; align-items: center; justify-content: center; padding: 6px;
         color: var(--muted); font-size: 12px; overflow: hidden; }
 figcaption { font-size: 11px; color: var(--muted); max-width: 160px; }
+figure img, figure video { cursor: zoom-in; }
+figure.big img, figure.big video { width: auto; height: auto; max-width: min(1024px, 92vw);
+        max-height: 85vh; min-width: 320px; cursor: zoom-out; image-rendering: auto; }
+figure.big figcaption { max-width: none; }
 details { margin: 4px 0; } summary { cursor: pointer; color: #2a5db0; }
 pre { white-space: pre-wrap; font-size: 12px; margin: 4px 0; }
 .hl { max-height: 360px; overflow: auto; border: 1px solid var(--line); padding: 0 8px; }
@@ -64,7 +74,6 @@ JS = """
       if (x === null) { return 1; }
       if (y === null) { return -1; }
       var r = (x < y) ? -1 : (x > y ? 1 : 0);
-      if (k === 'id') { return r; }
       return desc ? -r : r;
     });
     var f = filterSel.value, n = 0;
@@ -79,6 +88,13 @@ JS = """
     shown.textContent = 'showing ' + n + ' of ' + cards.length;
   }
   [sortSel, orderSel, filterSel].forEach(function (s) { s.addEventListener('change', apply); });
+  // A click on a thumbnail shows it at its own size (up to the window); again: back.
+  gallery.addEventListener('click', function (e) {
+    var t = e.target;
+    if (t.tagName !== 'IMG') { return; }
+    var fig = t.closest('figure');
+    if (fig) { fig.classList.toggle('big'); }
+  });
   apply();
 })();
 """

@@ -5,6 +5,7 @@ program highlighted, the critic's feedback) that sorts by score and filters by s
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 from dataclasses import dataclass, field
@@ -138,17 +139,33 @@ def _summary_table(data: RunData) -> str:
 
 
 def _plots(data: RunData) -> list[str]:
-    out = []
+    """One histogram per metric value that varies; values with a single distinct value
+    (render success of a run where everything rendered) or none get one line of a list
+    instead, so that a run with many such values still shows its gallery on the first
+    screen."""
+    out, flat = [], []
     for m in data.summary.metrics:
         values = [r.scores[m.metric].values.get(m.key) for r in data.records
                   if m.metric in r.scores]
-        out.append(histogram_svg([v for v in values if v is not None],
-                                 f"{m.metric}.{m.key}"))
+        finite = [v for v in values if v is not None and math.isfinite(v)]
+        name = f"{m.metric}.{m.key}"
+        if len(set(finite)) > 1:
+            out.append(histogram_svg(finite, name))
+        elif finite:
+            flat.append(f"<li><b>{escape(name)}</b>: all {len(finite)} values are "
+                        f"{finite[0]:.4g}</li>")
+        else:
+            flat.append(f"<li><b>{escape(name)}</b>: no values</li>")
+    if flat:
+        out.append("<ul class='flat'>" + "".join(flat) + "</ul>")
     return out or ["<p>No metric values in this run.</p>"]
 
 
 def _controls(metric_keys: list[str], statuses: list[str]) -> str:
-    sort = "".join(f"<option value='{escape(k)}'>{escape(k)}</option>" for k in metric_keys)
+    """Sort, order and filter. The gallery opens sorted by the first metric, high to
+    low, so the order select means what it says from the start."""
+    sort = "".join(f"<option value='{escape(k)}'{' selected' if i == 0 else ''}>"
+                   f"{escape(k)}</option>" for i, k in enumerate(metric_keys))
     filt = "".join(f"<option value='round:{escape(k)}'>last round: {escape(k)}</option>"
                    for k in statuses)
     return ("<div class='controls'><label>Sort by <select id='sort'>"
