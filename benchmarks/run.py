@@ -10,6 +10,13 @@ Each benchmark is its own script (`benchmarks/<name>.py`, writing
 one after the other, so one measurement never shares a machine with another. A benchmark
 whose plugin is not installed is skipped with a line saying which and how to install it.
 
+Every figure carries the machine's load: the 1-minute load average and the cores are
+recorded before and after each script (`benchmarks/_load.py`) and stored in its results
+file under `load`; figures whose 1-minute load exceeded the core count at either end are
+not written into the page (their overview row says so), and a script that writes its own
+section under load has the page put back as it was. `--quick` runs write their results
+to a temporary folder and never touch the tracked results files or the page.
+
 The page, `docs/benchmarks.md`, gets an overview table (one headline per benchmark, from
 its JSON) and a section per benchmark. A script that writes its own section (between
 `<!-- NAME:start -->` and `<!-- NAME:end -->`, as `svg_render.py` does) keeps it; for
@@ -33,6 +40,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 HERE = ROOT / "benchmarks"
+sys.path.insert(0, str(HERE))
+from _load import LoadRecord, publishable  # noqa: E402 (benchmarks/ is not a package)
+
 RESULTS = HERE / "results"
 DOC = ROOT / "docs" / "benchmarks.md"
 OVERVIEW = ("<!-- overview:start -->", "<!-- overview:end -->")
@@ -64,6 +74,8 @@ BENCHMARKS = [
               "HTML: browser reuse versus a browser per page"),
     Benchmark("blender_render", "visioncode-blender",
               "Blender: persistent workers versus a process per render"),
+    Benchmark("sandbox_overhead", "visioncode",
+              "Sandbox: a trivial job with the per-job walls versus one process for all"),
     Benchmark("reward", "visioncode-svg",
               "Rewards: RewardFunction and /score versus a bare multiprocessing pool"),
 ]
@@ -77,8 +89,14 @@ def installed(distribution: str) -> bool:
     return True
 
 
+def accepts_out(script: Path) -> bool:
+    """Whether a benchmark script takes `--out FILE` for its results JSON."""
+    return '"--out"' in script.read_text(encoding="utf-8")
+
+
 def run_one(b: Benchmark, quick: bool, scratch: Path) -> tuple[str, float]:
-    """Run a benchmark script; returns (outcome, seconds)."""
+    """Run a benchmark script; returns (outcome, seconds). The load is recorded before
+    and after; a full run adds it to the script's results file."""
     script = HERE / f"{b.name}.py"
     if not script.is_file():
         print(f"skip {b.name}: benchmarks/{b.name}.py does not exist yet", flush=True)
@@ -87,25 +105,49 @@ def run_one(b: Benchmark, quick: bool, scratch: Path) -> tuple[str, float]:
         print(f"skip {b.name}: plugin {b.distribution} is not installed "
               f"(bash scripts/setup installs it)", flush=True)
         return "skipped", 0.0
+    results = RESULTS / f"{b.name}.json"
     args: list[str] = []
     if quick:
-        args = b.quick_args if b.quick_args is not None else ["--quick"]
-        # keep quick numbers out of the committed results and page
+        args = list(b.quick_args) if b.quick_args is not None else ["--quick"]
+        # Quick numbers stay out of the committed results and the page.
+        if accepts_out(script):
+            args += ["--out", str(scratch / f"{b.name}.json")]
         if b.name == "svg_render":
-            args += ["--out", str(scratch / "svg_render.json"),
-                     "--markdown", str(scratch / "svg_render.md")]
-        elif b.name == "pipeline_scaling":
-            args += ["--out", str(scratch / "pipeline_scaling.json")]
+            args += ["--markdown", str(scratch / "svg_render.md")]
+    # Whatever a script writes, a quick run or a run under load must not change the
+    # tracked results file or the page: both are put back unless the figures count.
+    kept = {path: path.read_bytes() if path.is_file() else None for path in (results, DOC)}
     print(f"== {b.name}: {b.what}", flush=True)
+    load = LoadRecord.start()
     start = time.perf_counter()
     # Benchmarks measure rendering: repetitions must render, not hit the render cache.
     env = {**os.environ, "VISIONCODE_RENDER_CACHE": "0"} if b.name != "pipeline_scaling" \
         else None
     rc = subprocess.call([sys.executable, str(script), *args], cwd=ROOT, env=env)
     seconds = time.perf_counter() - start
+    load.stop()
+    print(f"== {b.name}: {load.describe()}", flush=True)
+    if quick:
+        _restore(kept)
+    elif rc == 0 and results.is_file() and results.read_bytes() != kept[results]:
+        data = json.loads(results.read_text())
+        data["load"] = load.as_dict()
+        results.write_text(json.dumps(data, indent=2) + "\n")
+        if not load.publishable():
+            print(f"== {b.name}: {load.refusal()}", flush=True)
+            _restore({DOC: kept[DOC]})
     outcome = "ok" if rc == 0 else f"failed (exit {rc})"
     print(f"== {b.name}: {outcome} in {seconds:.0f} s", flush=True)
     return outcome, seconds
+
+
+def _restore(kept: dict[Path, bytes | None]) -> None:
+    for path, data in kept.items():
+        if data is None:
+            if path.is_file() and path.parent == RESULTS:
+                path.unlink()
+        elif not path.is_file() or path.read_bytes() != data:
+            path.write_bytes(data)
 
 
 # -- the page ---------------------------------------------------------------------------
@@ -228,8 +270,18 @@ def write_docs(doc: Path = DOC, results: Path = RESULTS) -> None:
             rows.append(f"| `{b.name}` | {b.what} | not measured yet | - |")
             continue
         data = json.loads(path.read_text())
+        if not publishable(data):
+            # Figures taken on a busy machine (or without a load record) stay out.
+            why = (LoadRecord.from_dict(data["load"]).describe()
+                   if isinstance(data.get("load"), dict) else "no load recorded")
+            rows.append(f"| `{b.name}` | {b.what} | not published: measured under load "
+                        f"or without a load record ({why}); rerun on a quiet machine | "
+                        f"{data.get('measured_at', '-')} |")
+            continue
+        load = LoadRecord.from_dict(data["load"])
         rows.append(f"| `{b.name}` | {b.what} | "
-                    f"{headline(b.name, data)} | {data.get('measured_at', '-')} |")
+                    f"{headline(b.name, data)} | {data.get('measured_at', '-')} "
+                    f"({load.describe()}) |")
         start, end = f"<!-- {b.name}:start -->", f"<!-- {b.name}:end -->"
         if b.name == "pipeline_scaling":
             section = f"{start}\n{_load_module(b.name).markdown(data)}{end}\n"

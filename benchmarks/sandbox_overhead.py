@@ -86,9 +86,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, default=300, help="jobs per variant")
     parser.add_argument("--quick", action="store_true", help="40 jobs, results not written")
+    parser.add_argument("--write", action="store_true", help="write --out even with --quick")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "sandbox_overhead.json")
     args = parser.parse_args()
-    n = 40 if args.quick else args.n
+    n = min(40, args.n) if args.quick else args.n
     from visioncode.sandbox import isolation
 
     load_before = os.getloadavg()
@@ -115,7 +116,7 @@ def main() -> None:
     print(f"per-job walls add {overhead:.2f} ms per job (load {load_before[0]:.2f} -> "
           f"{load_after[0]:.2f}, {os.cpu_count()} cpus); walls: "
           f"{', '.join(results['per_job']['walls'])}")
-    if not args.quick:
+    if not args.quick or args.write:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(data, indent=2) + "\n")
 

@@ -234,3 +234,23 @@ def test_keys_files_named_in_a_config_are_registered_hidden(
     hidden = hidden_paths()
     assert (tmp_path / "secrets/keys.toml").resolve() in hidden
     assert Path("/etc/vc/judge.toml") in hidden
+
+
+@pytest.mark.slow
+def test_the_overhead_benchmark_runs(tmp_path: Path) -> None:
+    """At a tiny size, to prove the script works (no timing is asserted)."""
+    import json
+    import subprocess
+
+    root = HERE.parents[1]
+    out = tmp_path / "sandbox_overhead.json"
+    proc = subprocess.run([sys.executable, str(root / "benchmarks" / "sandbox_overhead.py"),
+                           "--quick", "--n", "5", "--write", "--out", str(out)],
+                          capture_output=True, text=True, timeout=300, cwd=root)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    data = json.loads(out.read_text())
+    assert set(data["results"]) == {"in_process", "one_process", "per_job"}
+    assert data["results"]["per_job"]["jobs"] == 5
+    assert "fork-per-job" in data["results"]["per_job"]["walls"]
+    assert "fork-per-job" not in data["results"]["one_process"]["walls"]
+    assert len(data["load_avg_before"]) == 3

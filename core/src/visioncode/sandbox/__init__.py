@@ -805,7 +805,7 @@ class Worker:
                        network=self.limits.network).model_dump_json()
 
     def _start(self) -> None:
-        from .zygote import JOB_ENV
+        from .zygote import JOB_ENV, PER_JOB_ENV
 
         self._confinement = confinement = _Confinement(self.limits)
         self._jobs_root = Path(tempfile.mkdtemp(prefix="visioncode-jobs-"))
@@ -814,7 +814,8 @@ class Worker:
         delegated = [confinement.delegated] if confinement.delegated is not None else []
         env = child_env({JOB_ENV: self._plan(confinement, self._jobs_root),
                          **(self.env or {}), TOKEN_ENV: confinement.token},
-                        allow=self.limits.env_allow, home=home, tmp=self._jobs_root)
+                        allow=[*self.limits.env_allow, PER_JOB_ENV], home=home,
+                        tmp=self._jobs_root)
         try:
             self.proc = _spawner.popen(
                 _argv([self.python, "-m", self.module], self.limits, self.cwd, delegated),
