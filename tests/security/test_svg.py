@@ -9,6 +9,7 @@ the good samples around it finished correctly."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import struct
@@ -235,3 +236,180 @@ def test_wait_gone_env_sees_a_live_process() -> None:
         proc.kill()
         proc.wait()
     assert wait_gone_env(RUN_MARKER_ENV, marker) == []
+
+
+# --- What the sanitiser keeps since it expands entities, skips <use> cycles and reads
+# --- data: images by their content: each kept thing, attacked.
+
+def entity_levels(levels: int, fanout: int, base: str = "lol") -> str:
+    decls = [f'<!ENTITY l0 "{base}">'] + [
+        f'<!ENTITY l{i} "{f"&l{i - 1};" * fanout}">' for i in range(1, levels + 1)]
+    return f'<!DOCTYPE svg [{"".join(decls)}]>'
+
+
+def data_url(doc: str | bytes, mime: str = "") -> str:
+    raw = doc.encode() if isinstance(doc, str) else doc
+    return f"data:{mime};base64," + base64.b64encode(raw).decode()
+
+
+def hostile_inner_svg(url: str) -> str:
+    """An SVG image that runs script and loads from the listener, itself holding a
+    MIME-less SVG image that does the same."""
+    deeper = (f'<svg {NS} onload="fetch(\'{url}deep-onload\')"><image href="{url}deep.png"/>'
+              f'<style>@import "{url}deep.css";</style></svg>')
+    return (f'<svg {NS} viewBox="0 0 8 8"><script>fetch("{url}inner-script")</script>'
+            f'<image href="{url}inner.png" width="8" height="8"/>'
+            f'<image href="{data_url(deeper)}" width="8" height="8"/>'
+            '<rect width="8" height="8" fill="green"/></svg>')
+
+
+def css_forms(url: str) -> str:
+    """Every CSS form a regex missed: after a comment, split by an XML comment or a child
+    node, escaped `url`, `image-set` strings, `@import` strings, in <style>, style and
+    presentation attributes."""
+    return f"""<svg {NS} viewBox="0 0 64 64">
+<style>/* a comment first */ @import "{url}after-comment.css";</style>
+<style>@imp<!-- split -->ort url({url}split.css);</style>
+<style>rect {{ fill: green }}<desc>child</desc>circle {{ fill: u\\72l({url}child.svg#p) }}</style>
+<style>rect {{ background: image-set('{url}set.png' 1x, "{url}set2.png" 2x) }}</style>
+<style>@media all {{ rect {{ cursor: -webkit-image-set(url({url}webkit.png) 1x) }} }}</style>
+<rect width="64" height="64" style="fill: u\\72l('{url}style.svg#p'); stroke: blue"/>
+<circle r="9" fill="\\75 rl({url}fill.svg#p)" filter="u\\72l({url}filter.svg#f)"/>
+</svg>"""
+
+
+def nested_data_urls(text: str) -> list[str]:
+    """Every SVG inside base64 data: URLs of `text`, recursively decoded."""
+    import re
+
+    out = []
+    for b64 in re.findall(r"data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)", text):
+        inner = base64.b64decode(b64).decode("utf-8", "replace")
+        out += [inner, *nested_data_urls(inner)]
+    return out
+
+
+def gzip_bytes(data: bytes) -> bytes:
+    import gzip
+
+    return gzip.compress(data, 9)
+
+
+@pytest.fixture
+def chromium_opens() -> object:
+    """Open a saved file in Chromium as a person would (network allowed, file://) and
+    wait for its load event (a request that got out to the silent listener holds it)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/lib/chromium/chromium",
+                                     args=["--no-sandbox"])
+
+        def open_file(path: Path, timeout_ms: int = 15_000) -> None:
+            page = browser.new_page()
+            try:
+                page.goto(path.as_uri(), wait_until="load", timeout=timeout_ms)
+            finally:
+                page.close()
+        yield open_file
+        browser.close()
+
+
+def test_what_the_sanitiser_keeps_stays_harmless(
+    tmp_path: Path, listener: Listener, canary: Canary, chromium_opens: object,
+) -> None:
+    url = listener.http_url
+    rect = '<rect width="64" height="64" fill="green"/>'
+    answers = {
+        "good-first": GOOD,
+        # within the bounds: 900 kB of text from 11 110 references, in a <desc>, rendered
+        "entity-within-bound": f'{entity_levels(4, 10, "lol" * 30)}<svg {NS} '
+                               f'viewBox="0 0 64 64"><desc>&l4;</desc>{rect}</svg>',
+        # beyond it: 3 * 10^9 bytes, refused before anything is expanded
+        "entity-beyond-bound": f"{entity_levels(9, 10)}<svg {NS}><desc>&l9;</desc></svg>",
+        # nothing to expand but 10^8 references to walk: refused by count
+        "entity-reference-count": f'{entity_levels(8, 10, "")}<svg {NS}><desc>&l8;'
+                                  "</desc></svg>",
+        # an internal entity that points at an external one
+        "entity-external-chain": f'<!DOCTYPE svg [<!ENTITY a "&b;"><!ENTITY b SYSTEM '
+                                 f'"file://{canary.file}">]><svg {NS}><desc>&a;</desc></svg>',
+        # markup smuggled through entities: seen (and removed) once expanded
+        "entity-smuggled-markup": f'<!DOCTYPE svg [<!ENTITY s "<script>fetch(\'{url}ent\')'
+                                  f'</script>"><!ENTITY u "{url}">]><svg {NS} '
+                                  'viewBox="0 0 64 64">&s;<image href="&u;ent.png" '
+                                  f'width="9" height="9"/>{rect}</svg>',
+        # <use> fan-out around a cycle: skipping the cycle frees no budget
+        "use-fanout-with-cycle": use_explosion().replace(
+            "<defs>", '<defs><g id="c1"><use href="#c2"/></g><g id="c2"><use href="#c1"/></g>'),
+        "mimeless-svg-image": f'<svg {NS} viewBox="0 0 64 64">{rect}<image width="64" '
+                              f'height="64" href="{data_url(hostile_inner_svg(url))}"/></svg>',
+        "mime-lie": f'<svg {NS} viewBox="0 0 64 64">{rect}<image width="64" height="64" '
+                    f'href="{data_url(hostile_inner_svg(url), "image/png")}"/></svg>',
+        "svgz-image": f'<svg {NS} viewBox="0 0 64 64">{rect}<image width="64" height="64" '
+                      f'href="{data_url(gzip_bytes(hostile_inner_svg(url).encode()))}"/></svg>',
+        # 64 MB of spaces in 64 kB of gzip
+        "svgz-bomb": f'<svg {NS} viewBox="0 0 64 64">{rect}<image width="64" height="64" '
+                     f'href="{data_url(gzip_bytes(b"<svg" + b" " * (64 << 20)), "image/svg+xml")}"'
+                     "/></svg>",
+        "css-forms": css_forms(url),
+        "good-last": GOOD,
+    }
+    replay = tmp_path / "answers.jsonl"
+    replay.write_text("".join(json.dumps({"sample_id": k, "text": v}) + "\n"
+                              for k, v in answers.items()))
+    config = pipeline_toml(
+        Path("{dataset}"), model=f'use = "replay"\n[model.options]\npath = "{replay}"',
+        renderer="resvg", metrics=("render-success", "mse"))
+    records = run_battery(config, tmp_path, [{"id": k, "image": IMAGE} for k in answers])
+    run = tmp_path / "battery" / "run"
+
+    def failed(sample: str, *words: str) -> None:
+        rec = records[sample]
+        reason = (rec.reason or "").lower()
+        assert rec.status == "failed" and rec.rounds[0].status == "parse_error", (sample, rec)
+        assert all(w in reason for w in words), (sample, rec.reason)
+
+    failed("entity-beyond-bound", "entity expansion bomb", "2000000 bytes")
+    failed("entity-reference-count", "entity expansion bomb", "50000 entity references")
+    failed("entity-external-chain", "external")
+    failed("use-fanout-with-cycle", "use expansion exceeds")
+
+    def rendered(sample: str, *notes: str) -> str:
+        rec = records[sample]
+        execution = rec.rounds[0].execution
+        assert rec.status == "ok" and rec.rounds[0].rendered and execution, (sample, rec)
+        said = " ".join(execution.notes).lower()
+        assert all(n in said for n in notes), (sample, execution.notes)
+        folder = run / "artifacts" / sample / "round-0"
+        saved = [(folder / name).read_text() for name in ("program.svg", "render.svg")]
+        for text in [*saved, *(inner for s in saved for inner in nested_data_urls(s))]:
+            assert str(listener.port) not in text and "file:" not in text, (sample, text[:300])
+            assert "<script" not in text and "onload" not in text and "@import" not in text
+        for name in ("program.svg", "render.svg"):
+            chromium_opens(folder / name)  # type: ignore[operator]
+        return execution.program
+
+    program = rendered("entity-within-bound", "expanded")
+    assert len(program) < 2_000_000 and program.count("lol") == 30 * 10**4
+    rendered("entity-smuggled-markup", "expanded", "<script>", "<image")
+    for sample in ("mimeless-svg-image", "mime-lie", "svgz-image"):
+        program = rendered(sample, "inside the svg image")
+        assert len(nested_data_urls(program)) == 2  # both levels kept, both sanitised
+    rendered("svgz-bomb", "decompresses to more than")
+    rendered("css-forms", "css", "in <style>", "style attribute", "fill attribute",
+             "filter attribute")
+    css = records["css-forms"].rounds[0].execution
+    assert css is not None and "stroke: blue" in css.program and "fill: green" in css.program
+    for sample in ("good-first", "good-last"):
+        rec = records[sample]
+        assert rec.status == "ok" and rec.scores["mse"].values["mse"] == pytest.approx(0, abs=1e-3)
+    assert listener.hits == []
+    canary.assert_untouched()
+    # Guard: the same CSS unsanitised, opened the same way, does reach the listener.
+    from playwright.sync_api import TimeoutError as PageTimeout
+
+    raw = tmp_path / "raw-css-forms.svg"
+    raw.write_text(answers["css-forms"])
+    with contextlib.suppress(PageTimeout):  # the silent listener holds the load event
+        chromium_opens(raw, 5_000)  # type: ignore[operator]
+    assert listener.hits

@@ -15,7 +15,17 @@ from visioncode_svg.executor import SvgExecutor
 
 from ..conftest import ROOT, pipeline_toml
 from .harness import Canary, Listener, run_battery
-from .test_svg import GOOD, IMAGE, external_refs, local_files, scripts
+from .test_svg import (
+    GOOD,
+    IMAGE,
+    NS,
+    css_forms,
+    data_url,
+    external_refs,
+    hostile_inner_svg,
+    local_files,
+    scripts,
+)
 
 pytestmark = [pytest.mark.security]
 
@@ -29,6 +39,10 @@ def test_unsafe_svgs_fail_in_strict_mode(tmp_path: Path, listener: Listener,
         "scripts": scripts(url),
         "local-files": local_files([f"file://{canary.file}", f"file://{ROOT}/pyproject.toml",
                                     "/etc/passwd"]),
+        "mimeless-svg-image": f'<svg {NS} viewBox="0 0 8 8"><image width="8" height="8" '
+                              f'href="{data_url(hostile_inner_svg(url))}"/></svg>',
+        **{f"css-{i}": f'<svg {NS} viewBox="0 0 64 64">{line}</svg>'
+           for i, line in enumerate(css_forms(url).splitlines()[1:-1])},
         "good-last": GOOD,
     }
     replay = tmp_path / "answers.jsonl"
@@ -42,7 +56,9 @@ def test_unsafe_svgs_fail_in_strict_mode(tmp_path: Path, listener: Listener,
 
     expected = {"external-refs": ["<image", "@import", "line "],
                 "scripts": ["<script", "onload", "line "],
-                "local-files": ["<image", "line "]}
+                "local-files": ["<image", "line "],
+                "mimeless-svg-image": ["inside the svg image", "<script", "line "],
+                **{f"css-{i}": ["css", "line "] for i in range(7)}}
     for sample, words in expected.items():
         rec = records[sample]
         assert rec.status == "failed" and rec.rounds[0].status == "unsafe", (sample, rec)
