@@ -12,7 +12,9 @@ the request carries the limit there.
 from __future__ import annotations
 
 import atexit
+import os
 import shutil
+import stat
 import tempfile
 import threading
 from dataclasses import dataclass
@@ -24,6 +26,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from visioncode import Limits, SandboxError, Worker
 
 WORKER_MODULE = "visioncode_html.browser_worker"
+#: Largest file taken from a job's folder (a screenshot, a frame, a DOM snapshot).
+MAX_FILE_BYTES = 256 * 1024 * 1024
 #: The parent waits this much longer than a job's own timeout before killing the worker:
 #: the worker's watchdog answers first, with the precise reason.
 PARENT_MARGIN_S = 20.0
@@ -106,12 +110,12 @@ class BrowserClient:
                     return {"ok": True, "status": status, "steps": [], "replaced": True,
                             "reason": f"the browser worker {exc.reason}: {exc}"[:2000]}
             target.mkdir(parents=True, exist_ok=True)
-            for step in answer.get("steps", []):
-                for key in ("screenshot", "dom"):
-                    if step.get(key):
-                        dest = target / Path(step[key]).name
-                        shutil.move(step[key], dest)
-                        step[key] = str(dest)
+            if answer.get("ok"):
+                try:
+                    _take_outputs(answer, job_dir, target)
+                except UnsafeOutput as exc:
+                    return {"ok": True, "status": "error", "steps": [],
+                            "reason": f"the browser worker's answer was refused: {exc}"}
         finally:
             shutil.rmtree(job_dir, ignore_errors=True)
         if not answer.get("ok"):
@@ -145,3 +149,50 @@ def _close_all() -> None:
             shared.worker.close()
             shutil.rmtree(shared.folder, ignore_errors=True)
         _SHARED.clear()
+
+
+class UnsafeOutput(RuntimeError):
+    """A worker's answer named a file the host will not take."""
+
+
+def take_file(job_dir: Path, name: str, dest: Path, max_bytes: int = MAX_FILE_BYTES) -> Path:
+    """Copy `job_dir/name` to `dest`, trusting nothing about it: `name` must be a plain
+    file name directly in the job's folder, opened without following a link, a regular
+    file, at most `max_bytes`. The worker's answer is data; this is the one way a path in
+    it becomes a file of the run."""
+    if not name or "/" in name or name in (".", "..") or "\x00" in name:
+        raise UnsafeOutput(f"the worker named {name!r}, not a file name in its job folder")
+    dir_fd = os.open(job_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    try:
+        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=dir_fd)
+    except OSError as exc:
+        raise UnsafeOutput(f"cannot take {name!r} from the job folder: {exc.strerror}") \
+            from None
+    finally:
+        os.close(dir_fd)
+    with os.fdopen(fd, "rb") as src:
+        info = os.fstat(src.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise UnsafeOutput(f"{name!r} in the job folder is not a regular file")
+        if info.st_size > max_bytes:
+            raise UnsafeOutput(f"{name!r} is {info.st_size} bytes, over {max_bytes}")
+        with open(dest, "wb") as out:
+            shutil.copyfileobj(src, out, 1 << 20)
+    return dest
+
+
+def _take_outputs(answer: dict[str, Any], job_dir: Path, target: Path) -> None:
+    """Bring the files an answer names (screenshots, DOM snapshots, frames) from the job
+    folder to `target`, rewriting the answer's paths to the copies."""
+    def take(path: Any) -> str:
+        given = Path(str(path))
+        if given.parent != job_dir:
+            raise UnsafeOutput(f"the worker named {given}, outside its job folder")
+        return str(take_file(job_dir, given.name, target / given.name))
+
+    for step in [*answer.get("steps", []), answer.get("final") or {}]:
+        for key in ("screenshot", "dom"):
+            if step.get(key):
+                step[key] = take(step[key])
+    if answer.get("frames"):
+        answer["frames"] = [take(p) for p in answer["frames"]]

@@ -40,10 +40,10 @@ def extract_html(text: str) -> Extraction:
                 notes.append(f"took the first fenced block with markup (```{m.group(1)})")
                 break
     if program is None:
-        m = _DOC.search(text)
-        if m:
-            program = m.group(0)
-            if text[: m.start()].strip() or text[m.end():].strip():
+        doc = _DOC.search(text)
+        if doc:
+            program = doc.group(0)
+            if text[: doc.start()].strip() or text[doc.end():].strip():
                 notes.append("took the <html> document out of surrounding prose")
         elif _TAG.search(text):
             program = text

@@ -9,15 +9,19 @@ for full-page ones); the worker multiplies by the device scale factor to get ima
 
 from __future__ import annotations
 
-#: Runs before any script of the page, in every frame.
-INIT_SCRIPT = r"""
-(() => {
-  // A seeded Math.random: the same page draws the same "random" layout every run.
+#: A seeded Math.random: the same page draws the same "random" layout every run.
+_SEEDED_RANDOM = r"""
   let s = 0x2F6B4A1D;
   Math.random = function () {
     s ^= s << 13; s ^= s >>> 17; s ^= s << 5;
     return (s >>> 0) / 4294967296;
   };
+"""
+
+#: Runs before any script of the page, in every frame (still pictures: animations and
+#: transitions jump to their end).
+INIT_SCRIPT = r"""
+(() => {""" + _SEEDED_RANDOM + r"""
   const css = `*, *::before, *::after {
       animation-duration: 0s !important; animation-delay: 0s !important;
       animation-iteration-count: 1 !important;
@@ -177,3 +181,224 @@ SCROLL = r"""(arg) => {
   (target || window).scrollBy(arg.dx, arg.dy);
   return [window.scrollX, window.scrollY];
 }"""
+
+#: Most timer and animation-frame callbacks one frame may run; past it the rest of that
+#: frame's due timers are dropped (counted in the answer): a timer flood costs a bounded
+#: time per frame instead of hanging the capture.
+MAX_CALLBACKS_PER_FRAME = 5000
+#: Most timers a page may have pending at once; more are dropped (counted).
+MAX_PENDING_TIMERS = 10000
+
+#: Runs before any script of the page when the render asks for frames. The page's own
+#: clocks become one virtual clock that stands still until the worker moves it: `Date`,
+#: `performance.now`, `setTimeout`/`setInterval`, `requestAnimationFrame` and
+#: `requestIdleCallback`. `window.__visioncode_clock.seek(ms)` then (1) runs every timer
+#: due up to `ms` in time order, each at its own due time (`Date.now()` inside it says
+#: when it was due), (2) runs the animation-frame callbacks once with timestamp `ms`,
+#: (3) pauses every CSS animation, transition and Web Animation and sets it to `ms`
+#: since it appeared, (4) pauses every outermost <svg> and sets its SMIL clock to `ms`,
+#: and (5) resolves after two real frames, so the screenshot shows that instant.
+#: The browser's own functions are captured here, before the page can replace them.
+ANIMATION_INIT_SCRIPT = (
+    "(() => {" + _SEEDED_RANDOM + r"""
+  if (window.__visioncode_clock) return;
+  const MAX_CALLS = """ + str(MAX_CALLBACKS_PER_FRAME) + r""";
+  const MAX_PENDING = """ + str(MAX_PENDING_TIMERS) + r""";
+  const EPOCH = Date.UTC(2025, 0, 1);  // what Date.now() says at time 0
+  const RealDate = Date;
+  const nativeRaf = window.requestAnimationFrame.bind(window);
+  const nativeTimeout = window.setTimeout.bind(window);
+  const getAnimations = Document.prototype.getAnimations;
+  const pause = Animation.prototype.pause;
+  const playState = Object.getOwnPropertyDescriptor(Animation.prototype, 'playState').get;
+  const setCurrentTime = Object.getOwnPropertyDescriptor(Animation.prototype,
+                                                         'currentTime').set;
+  const svgPause = SVGSVGElement.prototype.pauseAnimations;
+  const svgSeek = SVGSVGElement.prototype.setCurrentTime;
+  const query = Document.prototype.querySelectorAll;
+  const births = new WeakMap();  // animation -> virtual ms it appeared (null: not ours)
+  let now = 0, seq = 0, nextId = 1, nesting = 0;
+  let heap = [];                 // pending timers, earliest (then oldest) first
+  const live = new Map();        // timer id -> timer
+  let frames = new Map();        // animation-frame id -> callback
+  const stats = {calls: 0, dropped: 0, errors: 0};
+
+  const before = (a, b) => a.at < b.at || (a.at === b.at && a.seq < b.seq);
+  const push = (t) => {
+    heap.push(t);
+    for (let i = heap.length - 1; i > 0;) {
+      const p = (i - 1) >> 1;
+      if (!before(heap[i], heap[p])) break;
+      [heap[i], heap[p]] = [heap[p], heap[i]]; i = p;
+    }
+  };
+  const pop = () => {
+    const top = heap[0], last = heap.pop();
+    if (heap.length) {
+      heap[0] = last;
+      for (let i = 0;;) {
+        const l = 2 * i + 1, r = l + 1;
+        let m = i;
+        if (l < heap.length && before(heap[l], heap[m])) m = l;
+        if (r < heap.length && before(heap[r], heap[m])) m = r;
+        if (m === i) break;
+        [heap[i], heap[m]] = [heap[m], heap[i]]; i = m;
+      }
+    }
+    return top;
+  };
+  const report = (e) => { stats.errors++; nativeTimeout(() => { throw e; }, 0); };
+  const add = (fn, delay, args, repeat) => {
+    delay = Math.max(0, Number(delay) || 0);
+    // The HTML standard's clamp for nested timers; intervals never repeat at one instant.
+    if ((nesting > 4 || repeat) && delay < 4) delay = nesting > 4 ? 4 : Math.max(delay, 1);
+    const id = nextId++;
+    if (live.size >= MAX_PENDING) { stats.dropped++; return id; }
+    const t = {id, at: now + delay, seq: seq++, fn, args, every: repeat ? delay : 0,
+               nest: nesting + 1};
+    live.set(id, t); push(t);
+    return id;
+  };
+  const clear = (id) => {
+    const t = live.get(Number(id));
+    if (t) { t.dead = true; live.delete(t.id); }
+  };
+  const define = (obj, name, value) =>
+    Object.defineProperty(obj, name, {value, writable: true, configurable: true});
+  define(window, 'setTimeout', function setTimeout(fn, delay, ...args) {
+    return add(fn, delay, args, false); });
+  define(window, 'setInterval', function setInterval(fn, delay, ...args) {
+    return add(fn, delay, args, true); });
+  define(window, 'clearTimeout', function clearTimeout(id) { clear(id); });
+  define(window, 'clearInterval', function clearInterval(id) { clear(id); });
+  define(window, 'requestAnimationFrame', function requestAnimationFrame(fn) {
+    const id = nextId++; frames.set(id, fn); return id; });
+  define(window, 'cancelAnimationFrame', function cancelAnimationFrame(id) {
+    frames.delete(Number(id)); });
+  define(window, 'requestIdleCallback', function requestIdleCallback(fn) {
+    return add(() => fn({didTimeout: false, timeRemaining: () => 0}), 0, [], false); });
+  define(window, 'cancelIdleCallback', function cancelIdleCallback(id) { clear(id); });
+  function VirtualDate(...args) {
+    if (!new.target) return new RealDate(EPOCH + now).toString();
+    return Reflect.construct(RealDate, args.length ? args : [EPOCH + now], new.target);
+  }
+  VirtualDate.prototype = RealDate.prototype;
+  VirtualDate.now = () => EPOCH + now;
+  VirtualDate.UTC = RealDate.UTC;
+  VirtualDate.parse = RealDate.parse;
+  define(RealDate.prototype, 'constructor', VirtualDate);
+  define(window, 'Date', VirtualDate);
+  define(performance, 'now', function now_() { return now; });
+
+  const call = (fn, args) => {
+    stats.calls++;
+    try {
+      if (typeof fn === 'function') fn.apply(window, args); else (0, eval)(String(fn));
+    } catch (e) { report(e); }
+  };
+  const adopt = () => {
+    for (const a of getAnimations.call(document)) {
+      if (births.has(a)) continue;
+      const state = playState.call(a);
+      // An animation the page itself paused or cancelled stays the page's.
+      births.set(a, state === 'paused' || state === 'idle' ? null : now);
+      if (births.get(a) !== null) pause.call(a);
+    }
+  };
+  const seekAnimations = (t) => {
+    adopt();
+    let n = 0;
+    for (const a of getAnimations.call(document)) {
+      const born = births.get(a);
+      if (born === null || born === undefined) continue;
+      pause.call(a);
+      setCurrentTime.call(a, Math.max(0, t - born));
+      n++;
+    }
+    const svgs = [];
+    if (document.documentElement instanceof SVGSVGElement) svgs.push(document.documentElement);
+    for (const s of query.call(document, 'svg'))
+      if (!s.ownerSVGElement && s !== document.documentElement) svgs.push(s);
+    for (const s of svgs) { svgPause.call(s); svgSeek.call(s, t / 1000); }
+    return [n, svgs.length];
+  };
+  const realFrames = (count) => new Promise((resolve) => {
+    const step = () => (--count <= 0 ? resolve() : nativeRaf(step));
+    nativeRaf(step);
+  });
+
+  async function seek(target) {
+    target = Number(target);
+    const start = {calls: stats.calls, dropped: stats.dropped, errors: stats.errors};
+    let budget = MAX_CALLS;
+    adopt();
+    while (heap.length && heap[0].at <= target) {
+      const t = pop();
+      if (t.dead) continue;
+      if (budget-- <= 0) {  // a flood: drop what is left of this frame
+        stats.dropped++;
+        if (t.every) { t.at = target + t.every; t.seq = seq++; push(t); }
+        else live.delete(t.id);
+        continue;
+      }
+      now = Math.max(now, t.at);
+      if (t.every) { t.at += t.every; t.seq = seq++; push(t); } else live.delete(t.id);
+      nesting = t.nest;
+      call(t.fn, t.args);
+      nesting = 0;
+      await null;  // the callback's promise jobs run before the next timer
+      adopt();
+    }
+    now = Math.max(now, target);
+    const due = frames;
+    frames = new Map();
+    for (const fn of due.values()) {
+      if (budget-- <= 0) { stats.dropped++; continue; }
+      call(fn, [now]);
+    }
+    await null;
+    const [animations, svgs] = seekAnimations(now);
+    await realFrames(2);
+    return {time_ms: now, calls: stats.calls - start.calls,
+            dropped: stats.dropped - start.dropped, errors: stats.errors - start.errors,
+            animations, svgs, pending: live.size};
+  }
+  Object.defineProperty(window, '__visioncode_clock', {
+    value: Object.freeze({seek, settle: () => realFrames(2)}),
+    writable: false, configurable: false, enumerable: false});
+
+  const css = `*, *::before, *::after { caret-color: transparent !important;
+      scroll-behavior: auto !important; }
+    :where(button, input, select, textarea) { font-family: sans-serif; }`;
+  const add_style = () => {
+    if (!(document.documentElement instanceof HTMLElement)) return;
+    if (document.getElementById('__visioncode_style')) return;
+    const el = document.createElement('style');
+    el.id = '__visioncode_style';
+    el.textContent = css;
+    (document.head || document.documentElement).appendChild(el);
+  };
+  if (document.documentElement) add_style();
+  document.addEventListener('DOMContentLoaded', add_style);
+})();
+"""
+)
+
+#: Moves the virtual clock of ANIMATION_INIT_SCRIPT to `t` ms and waits for the paint.
+SEEK = "(t) => window.__visioncode_clock.seek(t)"
+
+#: Still pictures: fonts loaded, Web Animations the init script's CSS does not reach
+#: finished (infinite ones cancelled, as Playwright's `animations="disabled"` does), then
+#: two frames, so layout and paint of the last change are done.
+SETTLE_STILL = r"""() => document.fonts.ready.then(() => {
+  for (const a of document.getAnimations()) {
+    try {
+      const t = a.effect && a.effect.getComputedTiming();
+      if (t && t.endTime === Infinity) a.cancel(); else a.finish();
+    } catch (e) {}
+  }
+  return new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+})"""
+
+#: Frames: fonts loaded, then two real frames (the virtual clock stays at 0).
+SETTLE_FRAMES = r"""() => document.fonts.ready.then(() => window.__visioncode_clock.settle())"""
