@@ -56,13 +56,18 @@ def _scratch_root() -> Path:
 SCRATCH = Path(".")
 
 
+def _per_job() -> bool:
+    """Whether this request runs in a job child of the core sandbox's own (its folder is
+    not the worker's scratch folder)."""
+    return Path.cwd().resolve() != SCRATCH.resolve()
+
+
 def _job_base() -> Path:
     """Where this scene's folder is made: the folder of the job when the core sandbox
     runs each request in a fresh child of its own (its working folder, made for this job
     and for no other), else the worker's scratch folder. The answer names the scene's
     folder relative to it, and the host takes files from there, from nowhere else."""
-    here = Path.cwd().resolve()
-    return here if here != SCRATCH.resolve() else SCRATCH
+    return Path.cwd().resolve() if _per_job() else SCRATCH
 
 
 def _warm_up() -> None:
@@ -155,6 +160,39 @@ def _kill_all(pid: int, marker: str) -> int:
     return guard.kill_marked(marker)
 
 
+def _own_cgroup_others() -> list[int]:
+    """Processes other than this one in this job's own cgroup (the core sandbox gives
+    each job one): what a scene left running outside its process group and without its
+    marker (a daemon with a new session and an empty environment). Empty where the job
+    has no cgroup of its own."""
+    procs: list[str] = []
+    with contextlib.suppress(OSError, StopIteration):
+        with open("/proc/self/cgroup", encoding="ascii") as fh:
+            line = next(x for x in fh.read().splitlines() if x.startswith("0::"))
+        if line[3:].strip() not in ("", "/"):
+            procs = [f"/sys/fs/cgroup{line[3:].strip()}/cgroup.procs"]
+    if not procs:  # /proc/self hidden: the core names a job's cgroup after its folder
+        import glob
+
+        name = Path.cwd().name
+        procs = glob.glob(f"/sys/fs/cgroup/**/{glob.escape(name)}/cgroup.procs",
+                          recursive=True)[:1]
+    pids: list[int] = []
+    for path in procs:
+        with contextlib.suppress(OSError, ValueError), open(path, encoding="ascii") as fh:
+            pids += [int(p) for p in fh.read().split()]
+    return [p for p in pids if p != os.getpid()]
+
+
+def _kill_leftovers() -> list[int]:
+    """Kill what `_own_cgroup_others` finds; return their pids."""
+    found = _own_cgroup_others()
+    for pid in found:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
+    return found
+
+
 def handle(request: dict[str, Any]) -> dict[str, Any]:
     if request.get("ping"):  # a start-up check: the worker is up and Manim imported
         return {"ok": True}
@@ -201,6 +239,7 @@ def handle(request: dict[str, Any]) -> dict[str, Any]:
     survivors = _kill_all(pid, marker)
     if status_code is None:
         _, status_code = os.waitpid(pid, 0)
+    escaped = _kill_leftovers() if _per_job() else []
     for fd in list(open_fds):  # writers are all dead now: read what is left
         _drain(fd, streams, sel, open_fds, until_eof=True)
     sel.close()
@@ -212,6 +251,12 @@ def handle(request: dict[str, Any]) -> dict[str, Any]:
         "survivors": survivors,
         "output_truncated": streams[out_r].total > cap or streams[err_r].total > cap,
     }
+    if escaped:
+        return {**answer, "ok": False, "status": "error", "error": {
+            "kind": "LeftProcesses", "line": None, "traceback": None,
+            "message": f"the scene left {len(escaped)} process(es) running outside its "
+                       "process group (a new session, an emptied environment); they were "
+                       "killed with the scene's job, and the scene does not count"}}
     if timed_out:
         return {**answer, "ok": False, "status": "timeout", "error": {
             "kind": "Timeout", "line": None, "traceback": None,
@@ -278,7 +323,10 @@ def main() -> None:
     from . import scene_job  # noqa: F401
 
     _warm_up()
-    serve(handle)
+    try:  # every scene in a fresh, kernel-walled child of a zygote that never runs one
+        serve(handle, per_job=True)  # type: ignore[call-arg]
+    except TypeError:  # a core without per-job children: the worker's own walls only
+        serve(handle)
 
 
 if __name__ == "__main__":

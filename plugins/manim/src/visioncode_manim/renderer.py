@@ -269,6 +269,7 @@ class ManimRenderer(Renderer):
             job_dir = base / answer.job
             section = self._section_result(answer, worker.started != starts,
                                            request["scene"])
+            section["walls"] = list(getattr(worker, "walls", []))
             if not answer.ok:
                 return section
             result = answer.result
