@@ -65,6 +65,7 @@ def test_a_chart_with_only_its_pdf_says_to_convert_it(tmp_path: Path) -> None:
     assert not (tmp_path / "cm").exists()
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not any(e.name == "matplotlib" and e.kind == "executor"
                             for e in registry.list_components()),
                     reason="the plot plugin (matplotlib executor) is not installed")

@@ -148,3 +148,15 @@ def test_the_command_line_import(tmp_path: Path) -> None:
     assert "Traceback" not in again.stderr
     forced = subprocess.run([*cmd, "--force"], capture_output=True, text=True, timeout=120)
     assert forced.returncode == 0, forced.stderr
+
+
+def test_hf_parquet_import_runs_with_the_img2svg_example(tmp_path: Path) -> None:
+    table = pa.table({"png": [png_bytes(GREEN)], "svg": [SVG.format(c="#14c828")],
+                      "name": ["green"]})
+    pq.write_table(table, tmp_path / "t.parquet")
+    out = tmp_path / "ds"
+    do_import("hf-parquet", tmp_path / "t.parquet", out,
+              field_map={"id": "name", "image": "png", "reference_program": "svg"})
+    (record,) = run_example("examples/img2svg/pipeline.toml", out, tmp_path / "run")
+    assert record.sample_id == "green" and record.status == "ok", record.reason
+    assert record.scores["ssim"].values["ssim"] > 0.9
