@@ -3,11 +3,13 @@ failures, resume after --limit, after a kill -9, and after a torn last line."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import select
 import signal
 import subprocess
-import time
+import sys
 from pathlib import Path
 
 import pytest
@@ -174,30 +176,81 @@ def test_torn_last_line_is_dropped_and_recomputed(small_config: Path, tmp_path: 
     assert all(json.loads(x) for x in path.read_text().splitlines())
 
 
+# A model answering each sample with its reference program. Its 6th call (the 6th
+# sample: one worker runs them in order, so 5 records are written by then) tells the
+# test through the `reached` FIFO, then blocks on the `gate` FIFO until the test opens
+# it: the run is killed at a known point, never a matter of timing. Once `open` exists
+# no call blocks (the resumed and the clean runs).
+GATED = f"""#!{sys.executable}
+import json, os, pathlib, sys
+req = json.load(sys.stdin)
+text = json.dumps(req)
+here = pathlib.Path(__file__).parent
+calls = here / "calls"
+calls.mkdir(exist_ok=True)
+n = len(list(calls.iterdir())) + 1
+(calls / str(n)).touch()
+if n == 6 and not (here / "open").exists():
+    with open(here / "reached", "w") as fh:
+        fh.write("6")
+    with open(here / "gate") as fh:
+        fh.read()
+ids = [p for p in (here / "programs").iterdir() if p.stem in text]
+print(json.dumps({{"text": ids[0].read_text() if ids else "<svg/>"}}))
+"""
+
+
+def gated_model(tmp_path: Path, dataset: Path) -> Path:
+    folder = tmp_path / "model"
+    (folder / "programs").mkdir(parents=True)
+    for line in dataset.read_text().splitlines():
+        row = json.loads(line)
+        (folder / "programs" / f"{row['id']}.svg").write_text(
+            Path(row["reference_program"]).read_text())
+    script = folder / "answer.py"
+    script.write_text(GATED)
+    script.chmod(0o755)
+    os.mkfifo(folder / "reached")
+    os.mkfifo(folder / "gate")
+    return folder
+
+
 def test_kill_9_then_resume_equals_an_uninterrupted_run(tmp_path: Path) -> None:
-    ds = write_dataset(tmp_path / "d")  # all 32 samples
+    ds = write_dataset(tmp_path / "d", n=12)
+    model = gated_model(tmp_path, ds)
     cfg = tmp_path / "p.toml"
-    cfg.write_text(pipeline_toml(ds))
+    cfg.write_text(pipeline_toml(ds, model=f'use = "command"\noptions = {{ command = '
+                                           f'["{model / "answer.py"}"], output = "json" }}'))
     out = tmp_path / "killed"
+    reached = os.open(model / "reached", os.O_RDONLY | os.O_NONBLOCK)
     proc = subprocess.Popen([str(BIN / "visioncode"), "run", str(cfg), "--out", str(out), "-q"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    records = out / "records.jsonl"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if records.exists() and len(records.read_bytes().splitlines()) >= 5:
-            break
-        time.sleep(0.02)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    try:
+        # Wait for the 6th model call to say it has started (or the run to end).
+        data = b""
+        while not data and proc.poll() is None:
+            ready, _, _ = select.select([reached], [], [], 300)
+            assert ready, "the run never reached its 6th sample"
+            data = os.read(reached, 16)
+        assert data == b"6", proc.stderr.read() if proc.stderr else ""
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    finally:
+        os.close(reached)
+        (model / "open").touch()
+        # Let the blocked model process go (the kill orphaned it); no reader: it is gone.
+        with contextlib.suppress(OSError):
+            os.close(os.open(model / "gate", os.O_WRONLY | os.O_NONBLOCK))
     done_before = {r.sample_id: r.finished_at for r in RunStore(out).load()}
-    assert 5 <= len(done_before) < 32, "the run must be killed mid-way"
+    assert len(done_before) == 5, "the run must be killed mid-way"
 
     res = subprocess.run([str(BIN / "visioncode"), "run", str(cfg), "--out", str(out),
                           "--resume", "-q"], capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr
     after = RunStore(out).load()
-    assert len(after) == 32
-    assert len(records.read_text().splitlines()) == 32  # no sample recorded twice
+    assert len(after) == 12
+    records = out / "records.jsonl"
+    assert len(records.read_text().splitlines()) == 12  # no sample recorded twice
     assert all(r.finished_at == done_before[r.sample_id] for r in after
                if r.sample_id in done_before)
 
