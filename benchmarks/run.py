@@ -78,6 +78,8 @@ BENCHMARKS = [
               "Sandbox: a trivial job with the per-job walls versus one process for all"),
     Benchmark("reward", "visioncode-svg",
               "Rewards: RewardFunction and /score versus a bare multiprocessing pool"),
+    Benchmark("plot_render", "visioncode-plot",
+              "Charts: matplotlib pipeline versus a bare exec loop"),
 ]
 
 
