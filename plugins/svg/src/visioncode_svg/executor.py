@@ -20,8 +20,10 @@ MAX_LISTED_REMOVALS = 100
 class SvgExecutorOptions(ComponentOptions):
     """Limits for one SVG document (nested SVG images get the same limits each)."""
 
-    max_bytes: int = Field(2_000_000, ge=1, description="largest document, in UTF-8 bytes")
-    max_elements: int = Field(50_000, ge=1, description="most elements in the document")
+    max_bytes: int = Field(2_000_000, ge=1, description="largest document, in UTF-8 bytes, "
+                           "also once its internal entities are expanded")
+    max_elements: int = Field(50_000, ge=1, description="most elements in the document, and "
+                              "most entity references expanded")
     max_use_expansion: int = Field(
         100_000, ge=1,
         description="most elements after expanding every <use> (and nested SVG image)",
@@ -42,10 +44,12 @@ class SvgExecutor(CodeExecutor):
     """Turns model-written SVG into a document that is safe to hand to a renderer.
 
     SVG is data, not code, so nothing is run: the document is parsed in-process with
-    entity expansion, DTD loading and network access off, rejected when it is hostile in a
-    way removal cannot fix (entity declarations, size, `<use>` explosions and cycles), and
-    otherwise stripped of scripts, event handlers and external references. Every removal
-    is listed in `Execution.notes`. Bad input never raises: it becomes a `parse_error`
+    entity substitution, DTD loading and network access off (internal entities are
+    expanded first, within the size limits), rejected when it is hostile in a way removal
+    cannot fix (external entities, expansion bombs, size, `<use>` explosions), and
+    otherwise stripped of scripts, event handlers, external references and CSS that loads
+    anything (read with a CSS tokenizer); a `<use>` cycle is skipped. Every removal is
+    listed in `Execution.notes`. Bad input never raises: it becomes a `parse_error`
     Execution whose `error` a model can act on."""
 
     Options = SvgExecutorOptions
