@@ -132,3 +132,59 @@ def test_interactive_elements(client: BrowserClient, tmp_path: Path) -> None:
         ("a", "Link"), ("button", "Go"), ("input", "Name"), ("div", "Tab")]
     assert elements[0]["selector"] == "#l"
     assert all(e["box"][2] > 0 and e["box"][3] > 0 for e in elements)
+
+
+ISOLATION_PAGE = """<!DOCTYPE html><html><body><p id=o>checking</p><script>
+(async () => {
+  const seen = [];
+  if (localStorage.getItem('k')) seen.push('localStorage');
+  if (sessionStorage.getItem('k')) seen.push('sessionStorage');
+  if (document.cookie.includes('c=1')) seen.push('cookie');
+  if (window.name) seen.push('window.name');
+  if (history.length > 2) seen.push('history');
+  try { if ((await caches.keys()).length) seen.push('caches'); } catch (e) {}
+  try { if ((await navigator.serviceWorker.getRegistrations()).length)
+    seen.push('service worker'); } catch (e) {}
+  const db = await new Promise((ok) => {
+    const r = indexedDB.open('visioncode-isolation', 1);
+    r.onupgradeneeded = () => r.result.createObjectStore('s');
+    r.onsuccess = () => ok(r.result); r.onerror = () => ok(null);
+  });
+  if (db) {
+    const got = await new Promise((ok) => {
+      const q = db.transaction('s').objectStore('s').get('k');
+      q.onsuccess = () => ok(q.result); q.onerror = () => ok(undefined);
+    });
+    if (got) seen.push('indexedDB');
+    await new Promise((ok) => {
+      const t = db.transaction('s', 'readwrite'); t.objectStore('s').put('set', 'k');
+      t.oncomplete = ok; t.onerror = ok;
+    });
+  }
+  if (window.opener || globalThis.__leftOver) seen.push('global');
+  localStorage.setItem('k', 'set'); sessionStorage.setItem('k', 'set');
+  document.cookie = 'c=1; max-age=3600'; window.name = 'set'; globalThis.__leftOver = 1;
+  try { await (await caches.open('c')).put('/x', new Response('x')); } catch (e) {}
+  try { await navigator.serviceWorker.register('sw.js'); } catch (e) {}
+  const absent = [typeof caches === 'undefined' ? 'caches' : '',
+                  navigator.serviceWorker ? '' : 'serviceWorker'].filter(Boolean);
+  document.getElementById('o').textContent = 'seen: ' + (seen.join(', ') || 'nothing') +
+    '; absent: ' + (absent.join(', ') || 'none');
+})();
+</script></body></html>"""
+
+
+@pytest.mark.parametrize("pool", [True, False], ids=["pooled", "unpooled"])
+def test_each_page_is_isolated_from_the_previous(client: BrowserClient, tmp_path: Path,
+                                                 pool: bool) -> None:
+    """Page 1 writes every store a page can reach (localStorage, sessionStorage, cookie,
+    IndexedDB, window.name, a global); page 2, the same program in the next job, finds
+    none of it, from a prepared context or a new one. Cache Storage and service workers
+    are not even there: the page's origin is not a secure context (and the context
+    blocks service workers besides)."""
+    for i in range(3):
+        answer = page_job(client, ISOLATION_PAGE, tmp_path / str(i), pool=pool,
+                          network_idle_ms=200)
+        assert answer["status"] == "ok", answer["reason"]
+        texts = [t["text"] for t in answer["steps"][-1]["text_blocks"]]
+        assert texts == ["seen: nothing; absent: caches, serviceWorker"], (i, texts)
