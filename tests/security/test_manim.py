@@ -189,3 +189,177 @@ def test_hostile_scenes_fail_their_own_samples(
     assert wait_gone(SLEEP_MARKER) == []
     left = wait_gone_env(RUN_MARKER_ENV, run_marker, ignore="multiprocessing.resource_tracker")
     assert left == [], left
+
+
+# -- past the guard: the kernel's walls, and a host that trusts nothing a scene left ------
+
+#: Turns the scene guard's audit hook into a no-op by swapping its code through `gc` (a
+#: function's code can be replaced by any code with as many free variables).
+DISABLE_GUARD = """
+import gc, types
+for _f in gc.get_objects():
+    if isinstance(_f, types.FunctionType) and _f.__name__ == "hook" and \\
+            _f.__module__ == "visioncode_manim.guard":
+        _n = len(_f.__code__.co_freevars)
+        _src = ("def _outer():\\n" + "".join(f"    v{i} = None\\n" for i in range(_n))
+                + "    def hook(event, args):\\n        return (" +
+                "".join(f"v{i}, " for i in range(_n)) + ")\\n    return hook\\n")
+        _ns = {}
+        exec(_src, _ns)
+        _f.__code__ = _ns["_outer"]().__code__
+"""
+
+#: Opens the guard's allow-lists to everything: every list that starts with the scene's
+#: own folder gets "/" (the hook reads them through its closure).
+WIDEN_ALLOW_LISTS = """
+import gc
+_here = os.path.realpath(os.getcwd())
+for _l in gc.get_objects():
+    if isinstance(_l, list) and _l and _l[0] == _here:
+        _l.append("/")
+"""
+
+#: Frame walking: up from construct() to the worker's frame that imported the guard
+#: module; its path test becomes "always inside".
+PATCH_GUARD_BY_FRAMES = """
+_fr = sys._getframe()
+while _fr is not None:
+    _g = _fr.f_locals.get("guard") or _fr.f_globals.get("guard")
+    if _g is not None and hasattr(_g, "_under"):
+        _g._under = lambda path, roots: True
+        break
+    _fr = _fr.f_back
+"""
+
+
+def swap_on_exit(body: str) -> str:
+    """Run `body` (in the scene's folder, with `out/` written) just before the scene's
+    process exits, after it has sent its result: what the host then takes is planted."""
+    lines = "\n".join("    " + line for line in body.strip("\n").splitlines())
+    return ("_real_exit = os._exit\n"
+            "def _swap(code):\n"
+            f"{lines}\n"
+            "    _real_exit(code)\n"
+            "os._exit = _swap\n")
+
+
+def forge(change: str) -> str:
+    """Patch the function that writes the scene's result so that it sends `change`d."""
+    return ("import json\n_real_dumps = json.dumps\n"
+            "def _forged(obj, *a, **k):\n"
+            "    if isinstance(obj, dict) and 'keyframes' in obj:\n"
+            f"        obj = dict(obj, **{change})\n"
+            "    return _real_dumps(obj, *a, **k)\n"
+            "json.dumps = _forged\n")
+
+
+def test_programs_past_the_guard_meet_the_kernel_and_a_distrustful_host(
+    tmp_path: Path, canary: Canary, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    secret = canary.file
+    planted = tmp_path / "planted.txt"  # the host's temp folder
+    database = "postgres://app:db-pw-5e1f@db.internal/prod"
+    token = "ghp_h2SecretPat0123456789"
+    monkeypatch.setenv("DATABASE_URL", database)
+    monkeypatch.setenv("GH_PAT", token)
+    daemon_marker = "771.2468"
+    shell = f"cat {secret}; echo owned > {planted}"
+    answers = {
+        "good-first": GOOD,
+        # a shell under an allowed program's name: the guard lets "latex" start
+        "exec-shell": scene(f'subprocess.run(["latex", "-c", "{shell}"], '
+                            'executable="/bin/sh", check=True, capture_output=True)'),
+        # a script named like an allowed tool
+        "tool-named-script": scene(
+            f'open("latex", "w").write("#!/bin/sh\\n{shell}\\n")\nos.chmod("latex", 0o755)\n'
+            'subprocess.run(["./latex"], check=True, capture_output=True)'),
+        "gc-allow-list-read": scene(WIDEN_ALLOW_LISTS + f'self.add(Text(open("{secret}").read()))'),
+        "gc-allow-list-write": scene(WIDEN_ALLOW_LISTS + f'open("{planted}", "w").write("x")'),
+        "frames-guard-read": scene(PATCH_GUARD_BY_FRAMES + f'print(open("{secret}").read())'),
+        "gc-code-ctypes-read": scene(
+            DISABLE_GUARD + "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+            f'fd = libc.open(b"{secret}", 0)\n'
+            'if fd < 0:\n    raise OSError(ctypes.get_errno(), "libc open")'),
+        "gc-code-ctypes-write": scene(
+            DISABLE_GUARD + "import ctypes\n"
+            f'rc = ctypes.CDLL(None).system(b"echo owned > {planted}")\n'
+            'if rc != 0:\n    raise RuntimeError(f"libc system exited {rc}")'),
+        # a daemon in a new session with an empty environment, rewriting other scenes'
+        # keyframes wherever it can find them
+        "daemon": scene(
+            'subprocess.Popen(["latex", "-c", "while true; do for f in $(find / -name '
+            "'keyframe-*.png' 2>/dev/null); do echo forged > $f; done; sleep 0.1; done "
+            f'# {daemon_marker}"], executable="/bin/sh", start_new_session=True, env={{}})'),
+        "good-after-daemon": GOOD,
+        # links planted at every output name the renderer takes, after the scene's result
+        "link-video": scene(swap_on_exit(
+            f'os.remove("out/section.mp4"); os.symlink("{secret}", "out/section.mp4")')),
+        "link-keyframe": scene(swap_on_exit(
+            f'os.remove("out/keyframe-000.png"); os.symlink("{secret}", "out/keyframe-000.png")')),
+        "link-first-frame": scene(swap_on_exit(
+            f'os.remove("out/frame-000.png"); os.symlink("{secret}", "out/frame-000.png")')),
+        "hardlink-keyframe": scene(swap_on_exit(
+            'os.remove("out/keyframe-000.png"); os.link("scene.py", "out/keyframe-000.png")')),
+        "link-out-folder": scene(swap_on_exit(
+            f'os.rename("out", "real-out"); os.symlink("{canary.path}", "out")')),
+        "fifo-video": scene(swap_on_exit(
+            'os.remove("out/section.mp4"); os.mkfifo("out/section.mp4")')),
+        # the result names host files
+        "forged-video-path": scene(forge('{"video": "../../../../../etc/passwd"}')),
+        "forged-keyframe-path": scene(forge(
+            f'{{"keyframes": [{{"kind": "last", "time_s": 0, "image": "{secret}"}}]}}')),
+        "env-secrets": scene("print(dict(os.environ))"),
+        "good-last": GOOD,
+    }
+    replay = tmp_path / "answers.jsonl"
+    replay.write_text("".join(json.dumps({"sample_id": k, "text": v}) + "\n"
+                              for k, v in answers.items()))
+    text = config(replay).replace("workers = 2", "workers = 1")
+    records = run_battery(text, tmp_path, [{"id": k, "text": "a hostile scene"} for k in answers])
+    run = tmp_path / "battery" / "run"
+    assert set(records) == set(answers)
+
+    def failed(sample: str, *words: str) -> SampleRecord:
+        rec = records[sample]
+        reason = rec.reason or ""
+        assert rec.status == "failed" and rec.error is None, (sample, rec.status, rec.error)
+        assert rec.rounds[0].status == "render_error", (sample, rec.rounds[0].status, reason)
+        assert all(w in reason for w in words), (sample, reason)
+        assert rec.scores["render-success"].values["render_success"] == 0.0
+        return rec
+
+    # Past the guard, the kernel refuses: the program's own error says so.
+    failed("exec-shell", "CalledProcessError", "returned non-zero exit status")
+    failed("tool-named-script", "CalledProcessError", "returned non-zero exit status")
+    for sample, path in [("gc-allow-list-read", secret), ("gc-allow-list-write", planted),
+                         ("frames-guard-read", secret)]:
+        rec = failed(sample, "PermissionError", "Permission denied", str(path))
+        assert "does not allow" not in (rec.reason or "")  # the guard was out of the way
+    failed("gc-code-ctypes-read", "[Errno 13]", "libc open")
+    failed("gc-code-ctypes-write", "libc system exited")
+    failed("daemon", "LeftProcesses", "left", "process(es) running")
+    # The host takes nothing a scene planted: links, hard links, FIFOs, forged names.
+    for sample in ("link-video", "link-keyframe", "link-first-frame"):
+        failed(sample, "unsafe_output", "a symbolic link")
+    failed("hardlink-keyframe", "unsafe_output", "hard links")
+    failed("link-out-folder", "unsafe_output", "not a plain folder")
+    failed("fifo-video", "unsafe_output", "a FIFO")
+    failed("forged-video-path", "bad_answer", "video")
+    failed("forged-keyframe-path", "bad_answer", "keyframes")
+
+    for sample in ("good-first", "good-after-daemon", "good-last", "env-secrets"):
+        rec = records[sample]
+        assert rec.status == "ok" and rec.rounds[0].rendered, (sample, rec.reason)
+        walls = rec.rounds[0].rendering.metadata["sections"][0]["walls"]
+        assert {"fork-per-job", "seccomp"} <= set(walls), walls
+        assert any(w.startswith("landlock") for w in walls), walls
+    assert records["good-after-daemon"].rounds[0].rendering.frames
+    for frame in records["good-after-daemon"].rounds[0].rendering.frames:
+        assert (run / frame).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"  # not "forged"
+
+    assert not planted.exists()
+    canary.assert_untouched()
+    everything = run_text(run)
+    for leaked in (canary.secret, database, token, "db-pw-5e1f", "root:x:0:0"):
+        assert leaked not in everything
+    assert wait_gone(daemon_marker) == []

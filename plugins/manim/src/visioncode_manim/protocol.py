@@ -75,6 +75,6 @@ class WorkerAnswer(_Model):
     survivors: int = Field(0, ge=0)
     output_truncated: bool = False
     error: SceneError | None = None
-    #: On success, the scene's result; on a failure inside the scene, what it recorded
-    #: (not used by the host beyond the error).
-    result: SceneResult | dict[str, Any] | None = None
+    #: The scene's result: validated as `SceneResult` when `ok` (the host does that, so
+    #: the error names the bad field); on a failure, what the scene recorded (unused).
+    result: dict[str, Any] | None = None

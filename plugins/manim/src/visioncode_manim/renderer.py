@@ -272,10 +272,7 @@ class ManimRenderer(Renderer):
             section["walls"] = list(getattr(worker, "walls", []))
             if not answer.ok:
                 return section
-            result = answer.result
-            if not isinstance(result, SceneResult):
-                raise SandboxError("bad_answer", "the worker said ok but sent no scene "
-                                   "result")
+            result = parse_answer(SceneResult, answer.result)
             prefix = f"section-{index:02d}"
             video = None
             cap = (self.options.limits.file_size_mb or 256) * 1024 * 1024
