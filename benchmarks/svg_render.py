@@ -168,6 +168,7 @@ render_cache = false
 
 
 def measure(n: int, size: int, repeat: int = 3) -> dict[str, Any]:
+    load_before = os.getloadavg()
     items = programs(n)
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="visioncode-bench-") as tmp:
@@ -206,6 +207,7 @@ def measure(n: int, size: int, repeat: int = 3) -> dict[str, Any]:
                      "resvg": f"{resvg_py.__resvg_version__} (resvg-py {resvg_py.__version__})",
                      "visioncode": metadata.version("visioncode")},
         "measured_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "load_before": list(load_before), "load_after": list(os.getloadavg()),
         "results": results,
     }
 
@@ -216,8 +218,10 @@ def markdown(data: dict[str, Any]) -> str:
         f"`.venv/bin/python benchmarks/svg_render.py`: {data['programs']} programs at "
         f"{data['size']} x {data['size']}, fastest of {data['repeat']}, one process "
         f"({data['machine']['cpus']} CPUs, Python {data['machine']['python']}, "
-        f"{data['machine']['platform']}), {data['measured_at']}. Renders per second, and "
-        "the time as a multiple of the bare library loop on the same files.", "",
+        f"{data['machine']['platform']}), {data['measured_at']}, load "
+        f"{data['load_before'][0]:.2f} before and {data['load_after'][0]:.2f} after. Renders "
+        "per second, and the time as a multiple of the bare library loop on the same files.",
+        "",
         "| renderer | bare library | visioncode renderer | executor + renderer | "
         "full pipeline | renderer / bare | pipeline / bare | worker start |",
         "|---|---|---|---|---|---|---|---|",
@@ -261,12 +265,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=RESULTS, help="JSON results file")
     parser.add_argument("--markdown", type=Path, default=DOC,
                         help="page whose SVG section is rewritten (docs/benchmarks.md)")
+    parser.add_argument("--max-load", type=float, default=None,
+                        help="1-minute load above which the page is not rewritten "
+                        "(default: the number of cores)")
     args = parser.parse_args(argv)
     data = measure(args.n, args.size, args.repeat)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(data, indent=2) + "\n")
     section = markdown(data)
-    write_doc(args.markdown, section)
+    limit = args.max_load if args.max_load is not None else float(os.cpu_count() or 1)
+    if max(data["load_before"][0], data["load_after"][0]) > limit:
+        print(f"the 1-minute load ({data['load_before'][0]:.2f} before, "
+              f"{data['load_after'][0]:.2f} after) exceeds {limit:g}: results "
+              f"written to {args.out}, {args.markdown} left unchanged")
+    else:
+        write_doc(args.markdown, section)
     print(section.replace(START + "\n", "").replace(END + "\n", ""), end="")
     print(f"results: {args.out}; table: {args.markdown}")
     return 0

@@ -17,10 +17,12 @@ def test_benchmark_runs_and_writes_results(tmp_path: Path) -> None:
     page.write_text("# Benchmarks\n\nAn earlier section that must stay.\n")
     out = tmp_path / "svg_render.json"
     args = [sys.executable, str(ROOT / "benchmarks" / "svg_render.py"), "--n", "5",
-            "--size", "64", "--repeat", "1", "--out", str(out), "--markdown", str(page)]
+            "--size", "64", "--repeat", "1", "--out", str(out), "--markdown", str(page),
+            "--max-load", "100000"]
     done = subprocess.run(args, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     data = json.loads(out.read_text())
+    assert len(data["load_before"]) == 3 and len(data["load_after"]) == 3
     assert data["programs"] == 5 and set(data["results"]) == {"cairosvg", "resvg"}
     for r in data["results"].values():
         for key in ("bare_rps", "renderer_rps", "executor_renderer_rps", "pipeline_rps",
