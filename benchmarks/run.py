@@ -66,6 +66,7 @@ BENCHMARKS = [
     Benchmark("svg_render", "visioncode-svg",
               "SVG renders: pipeline and renderer versus a bare library loop",
               quick_args=["--n", "40", "--repeat", "1"]),
+    Benchmark("svg_conformance", "visioncode-svg", "SVG conformance: bare vs visioncode"),
     Benchmark("pipeline_scaling", "visioncode-svg",
               "1 vs 2 workers, model calls overlapped with renders, warm re-run"),
     Benchmark("manim_render", "visioncode-manim",

@@ -286,8 +286,10 @@ def installed_renderers() -> list[str]:
 
 
 def measure(suite: Path, renderers: list[str], only: set[str] | None = None) -> dict[str, Any]:
+    load_before = os.getloadavg()
     all_cases = cases(suite, only)
     results: dict[str, Any] = {}
+    outcomes: dict[str, dict[str, dict[str, bool]]] = {}
     with tempfile.TemporaryDirectory(prefix="visioncode-conformance-") as tmp:
         for renderer in renderers:
             started = time.perf_counter()
@@ -295,13 +297,19 @@ def measure(suite: Path, renderers: list[str], only: set[str] | None = None) -> 
             if renderer == "resvg":
                 columns["bare (resvg-py defaults)"] = run_bare("resvg-defaults", all_cases)
             columns["visioncode"] = run_visioncode(renderer, all_cases, Path(tmp))
-            results[renderer] = {"columns": columns,
-                                 "seconds": round(time.perf_counter() - started, 1)}
+            outcomes[renderer] = columns
+            bare, vc = columns["bare"], columns["visioncode"]
+            results[renderer] = {
+                **{name.replace(" ", "_").replace("(", "").replace(")", "").replace(
+                    "-", "_"): sum(col.values()) for name, col in columns.items()},
+                "lost": sum(1 for c in bare if bare[c] and not vc.get(c)),
+                "gained": sum(1 for c in vc if vc[c] and not bare.get(c)),
+                "seconds": round(time.perf_counter() - started, 1)}
     return {"suite": str(suite), "tests": len(all_cases),
             "categories": dict(Counter(c.category for c in all_cases)),
             "local_files": sorted(c.id for c in all_cases if c.local_files),
             "measured_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "load_before": os.getloadavg(), "results": results}
+            "load_before": list(load_before), "results": results, "outcomes": outcomes}
 
 
 def markdown(data: dict[str, Any]) -> str:
@@ -320,8 +328,8 @@ def markdown(data: dict[str, Any]) -> str:
         "|---|---|" + "---|" * (len(cats) + 1),
     ]
     ids_by_cat: dict[str, list[str]] = defaultdict(list)
-    for renderer, r in data["results"].items():
-        for column, outcome in r["columns"].items():
+    for renderer, columns in data["outcomes"].items():
+        for column, outcome in columns.items():
             for cid in outcome:
                 ids_by_cat[cid.split("/", 1)[0]].append(cid)
             per = [sum(1 for cid, ok in outcome.items() if ok and cid.startswith(c + "/"))
@@ -330,8 +338,8 @@ def markdown(data: dict[str, Any]) -> str:
                          + f" | **{sum(per)}** |")
     lines += ["", "Tests the framework loses or gains against the bare library "
               "(`*`: the test reads a local file, which visioncode refuses by design):", ""]
-    for renderer, r in data["results"].items():
-        bare, vc = r["columns"]["bare"], r["columns"]["visioncode"]
+    for renderer, columns in data["outcomes"].items():
+        bare, vc = columns["bare"], columns["visioncode"]
         lost = sorted(c for c in bare if bare[c] and not vc.get(c))
         gained = sorted(c for c in vc if vc[c] and not bare.get(c))
 
@@ -378,12 +386,13 @@ def main(argv: list[str] | None = None) -> int:
                 per[c.category] += 1
                 only.add(c.id)
     data = measure(suite, renderers, only)
-    data["load_after"] = os.getloadavg()
+    data["load_after"] = list(os.getloadavg())
     section = markdown(data)
-    if not args.quick:
+    if not args.quick or args.out != RESULTS:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(data, indent=1) + "\n")
-        if data["load_before"][0] > (os.cpu_count() or 1):
+    if not args.quick:
+        if max(data["load_before"][0], data["load_after"][0]) > (os.cpu_count() or 1):
             print(f"load {data['load_before'][0]:.2f} exceeds {os.cpu_count()} cores: "
                   "results written, docs left unchanged")
         else:
