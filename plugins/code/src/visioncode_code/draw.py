@@ -62,7 +62,7 @@ FONT_FILES = {
 }
 
 
-class VSCodeLightStyle(Style):
+class VSCodeLightStyle(Style):  # type: ignore[misc]
     """The colours of VS Code's default light theme (Light+) as a Pygments style."""
 
     name = "vscode-light"
@@ -93,10 +93,11 @@ def style_class(name: str) -> type[Style]:
     if name == "vscode-light":
         return VSCodeLightStyle
     try:
-        return get_style_by_name(name)
+        found: type[Style] = get_style_by_name(name)
     except ClassNotFound:
         raise ValueError(f"unknown Pygments style {name!r} (renderer.options.style): use "
                          "'vscode-light' or a name from pygments.styles") from None
+    return found
 
 
 def lexer_for(language: str, text: str) -> Lexer:

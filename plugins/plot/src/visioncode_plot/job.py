@@ -71,11 +71,11 @@ def _patch(notes: list[str], savefig_calls: list[dict[str, Any]]) -> None:
         return ""
 
     plt.show = show
-    Figure.show = show  # type: ignore[method-assign,assignment]
+    Figure.show = show  # type: ignore[method-assign]
     plt.pause = pause
-    Figure.savefig = savefig  # type: ignore[method-assign,assignment]
+    Figure.savefig = savefig  # type: ignore[method-assign]
     matplotlib.use = use
-    plt.switch_backend = use
+    plt.switch_backend = use  # type: ignore[assignment]
     builtins.input = ask
 
 
@@ -146,8 +146,8 @@ def save_figure(fig: Figure, path: Path, canvas: dict[str, Any] | None,
     dpi, (w, h), padded = canvas_size(fig, canvas, max_pixels)
     agg = FigureCanvasAgg(fig)
     fig.set_dpi(dpi)
-    agg.draw()
-    rgba = agg.buffer_rgba()
+    agg.draw()  # type: ignore[no-untyped-call]
+    rgba = agg.buffer_rgba()  # type: ignore[no-untyped-call]
     image = Image.frombuffer("RGBA", (int(rgba.shape[1]), int(rgba.shape[0])), bytes(rgba),
                              "raw", "RGBA", 0, 1)
     if image.size != (w, h):
@@ -201,7 +201,7 @@ def run(request: dict[str, Any], job_dir: Path) -> dict[str, Any]:
     except BaseException as exc:
         return {"ok": False, "status": "error", "error": _error(exc)}
     numbers = sorted(plt.get_fignums())
-    current = plt.gcf().number if numbers else None
+    current = int(plt.gcf().number) if numbers else None
     if not numbers:
         return {"ok": False, "status": "no_figure", "error": {
             "kind": "NoFigure", "line": None, "traceback": None,

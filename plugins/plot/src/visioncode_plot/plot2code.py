@@ -34,7 +34,7 @@ def blank(image: Path) -> bool:
     """True when every pixel of the image has the same colour."""
     with Image.open(image) as im:
         extrema = im.convert("RGB").getextrema()
-    return all(lo == hi for lo, hi in extrema)
+    return all(lo == hi for lo, hi in extrema)  # type: ignore[misc]
 
 
 class Plot2CodeMetric(ChartMimicMetric):

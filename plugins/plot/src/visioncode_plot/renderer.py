@@ -21,6 +21,7 @@ and axes count.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Literal
@@ -147,7 +148,7 @@ class MatplotlibRenderer(Renderer):
                       "source": "rerun", "worker_s": round(answer.duration_s, 4)})
 
     def _fit(self, execution: Execution, spec: RenderSpec, workdir: Path, started: float,
-             failed: Any) -> Rendering:
+             failed: Callable[..., Rendering]) -> Rendering:
         figure = execution.artifacts.get("figure")
         if figure is None:
             return failed("error", "nothing to render: the execution has no 'figure' "

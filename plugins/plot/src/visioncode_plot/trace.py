@@ -35,7 +35,7 @@ import matplotlib
 import matplotlib.colors as mcolors
 import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
-from matplotlib.axes._base import _process_plot_var_args
+from matplotlib.axes._base import _process_plot_var_args  # type: ignore[attr-defined]
 from matplotlib.figure import Figure
 from matplotlib.image import NonUniformImage
 from matplotlib.patches import Circle, Ellipse, PathPatch
@@ -50,6 +50,10 @@ MAX_TEXT = 500
 ORIGINAL_SAVEFIG = Figure.savefig
 
 Reader = Callable[[Any], list[str]]
+Args = tuple[Any, ...]
+Kw = dict[str, Any]
+#: Records the elements a traced call drew: (tracer, kind, args, kwargs, result).
+Recorder = Callable[["Tracer", str, Args, Kw, Any], None]
 
 
 def to_hex(color: Any) -> str | None:
@@ -100,8 +104,7 @@ class Tracer:
         self.elements[(kind, colours[-1])] = (obj, reader)
 
     def _wrap(self, owner: type, attr: str, type_name: str | None,
-              colour: Callable[[Tracer, str, tuple[Any, ...], dict[str, Any], Any], None]
-              | None) -> None:
+              colour: Recorder | None) -> None:
         original = owner.__dict__.get(attr) or getattr(owner, attr)
         tracer = self
 
@@ -110,7 +113,7 @@ class Tracer:
             polar = bool(args) and isinstance(args[0], PolarAxes)
             count = type_name is not None and tracer._type_depth == 0
             paint = colour is not None and tracer._color_depth == 0
-            if count:
+            if count and type_name is not None:
                 name = f"PolarAxes.{attr}" if polar and attr == "plot" else type_name
                 tracer.types[name] = tracer.types.get(name, 0) + 1
                 tracer._type_depth += 1
@@ -119,7 +122,7 @@ class Tracer:
             try:
                 result = original(*args, **kwargs)
             finally:
-                if count:
+                if count and type_name is not None:
                     tracer._type_depth -= 1
                 if paint:
                     tracer._color_depth -= 1
@@ -167,36 +170,43 @@ def filter_colours(entries: list[str]) -> list[str]:
 
 # -- what each traced function draws, and how its colour is read ----------------------------
 
-def _single(reader: Reader) -> Callable[[Tracer, str, tuple, dict, Any], None]:
-    def record(tracer: Tracer, kind: str, args: tuple, kwargs: dict, result: Any) -> None:
+def _single(reader: Reader) -> Recorder:
+    def record(tracer: Tracer, kind: str, args: Args, kwargs: Kw, result: Any) -> None:
         tracer._element(kind, result, reader)
     return record
 
 
 def _each(items: Callable[[Any], list[Any]], reader: Reader
-          ) -> Callable[[Tracer, str, tuple, dict, Any], None]:
-    def record(tracer: Tracer, kind: str, args: tuple, kwargs: dict, result: Any) -> None:
+          ) -> Recorder:
+    def record(tracer: Tracer, kind: str, args: Args, kwargs: Kw, result: Any) -> None:
         for item in items(result):
             tracer._element(kind, item, reader)
     return record
 
 
-def _cmap_or(reader: Reader) -> Callable[[Tracer, str, tuple, dict, Any], None]:
-    def record(tracer: Tracer, kind: str, args: tuple, kwargs: dict, result: Any) -> None:
+def _constant(name: str) -> Reader:
+    """A reader that always answers `name` (a colour map given by name)."""
+    def read(_obj: Any) -> list[str]:
+        return [name]
+    return read
+
+
+def _cmap_or(reader: Reader) -> Recorder:
+    def record(tracer: Tracer, kind: str, args: Args, kwargs: Kw, result: Any) -> None:
         name = _cmap_name(kwargs)
         if name is not None:
-            tracer._element(kind, result, lambda _obj, n=name: [n])
+            tracer._element(kind, result, _constant(name))
         else:
             tracer._element(kind, result, reader)
     return record
 
 
-def _self_colour(tracer: Tracer, kind: str, args: tuple, kwargs: dict, result: Any) -> None:
+def _self_colour(tracer: Tracer, kind: str, args: Args, kwargs: Kw, result: Any) -> None:
     if args:
         tracer._element(kind, args[0], lambda o: _hexes([o.get_facecolor()]))
 
 
-def _self_cmap(tracer: Tracer, kind: str, args: tuple, kwargs: dict, result: Any) -> None:
+def _self_cmap(tracer: Tracer, kind: str, args: Args, kwargs: Kw, result: Any) -> None:
     if args:
         tracer._element(kind, args[0], lambda o: [o.get_cmap().name])
 
@@ -222,25 +232,25 @@ def _hist_patches(result: Any) -> list[Any]:
     return list(patches)
 
 
-def _makeline(tracer: Tracer, kind: str, args: tuple, kwargs: dict, result: Any) -> None:
+def _makeline(tracer: Tracer, kind: str, args: Args, kwargs: Kw, result: Any) -> None:
     tracer._element("Axes.plot-line", result[0], _line_colour)
 
 
-def _lines(tracer: Tracer, kind: str, args: tuple, kwargs: dict, result: Any) -> None:
+def _lines(tracer: Tracer, kind: str, args: Args, kwargs: Kw, result: Any) -> None:
     for line in result:
         tracer._element(kind, line, _line_colour)
 
 
-def _boxes(tracer: Tracer, kind: str, args: tuple, kwargs: dict, result: Any) -> None:
+def _boxes(tracer: Tracer, kind: str, args: Args, kwargs: Kw, result: Any) -> None:
     for box in result["boxes"]:
         if isinstance(box, PathPatch):
             tracer._element(kind, box, _face)
 
 
-def _surface(tracer: Tracer, kind: str, args: tuple, kwargs: dict, result: Any) -> None:
+def _surface(tracer: Tracer, kind: str, args: Args, kwargs: Kw, result: Any) -> None:
     name = _cmap_name(kwargs)
     if name is not None:
-        tracer._element(kind, result, lambda _o, n=name: [n])
+        tracer._element(kind, result, _constant(name))
     else:
         tracer._element(kind, result, _first_face)
 
@@ -346,7 +356,7 @@ def drawn_texts(fig: Figure) -> list[str]:
                   **kwargs: Any) -> Any:
         if len(drawn) < MAX_ITEMS:
             drawn.append(str(s)[:MAX_TEXT])
-        return original(self, gc, x, y, s, *args, **kwargs)
+        return original(self, gc, x, y, s, *args, **kwargs)  # type: ignore[no-untyped-call]
 
     RendererPdf.draw_text = draw_text  # type: ignore[method-assign]
     try:
