@@ -7,7 +7,8 @@ from importlib import metadata
 from visioncode import Metric
 
 NAMES = {"mse", "psnr", "ssim", "render-success", "program-size", "svg-code", "codevqa",
-         "renderer-agreement", "siglip", "dinov2", "clip", "lpips", "teachquiz", "vlm-judge"}
+         "renderer-agreement", "siglip", "dinov2", "clip", "lpips", "teachquiz", "vlm-judge",
+         "frames", "motion"}
 #: Options a metric cannot be built without.
 REQUIRED = {"svg-code": {"tokenizer": None}, "codevqa": {"model": {"use": "replay"}},
             "renderer-agreement": {"other": {"use": "resvg"}},
