@@ -225,6 +225,8 @@ class _Zygote:
             pass  # the child died before reading: its exit status says why
         finally:
             os.close(child.request)
+        # While the job runs: fork its successor and tidy up after earlier jobs.
+        self.after()
         # One line, then stop reading: a process the job forked may hold the pipe open.
         raw = bytearray()
         while not raw.endswith(b"\n") and (chunk := os.read(child.answer, 1 << 20)):
@@ -247,9 +249,9 @@ class _Zygote:
         return {"crashed": os.waitstatus_to_exitcode(status), "job": job}
 
     def after(self) -> None:
-        """Off the hot path: fork the next child; reap finished ones and remove their
-        cgroups without waiting for the kernel (what is not done yet is retried next
-        time)."""
+        """Off the hot path (while a job runs): fork children until the pool is full;
+        reap finished ones and remove their cgroups without waiting for the kernel
+        (what is not done yet is retried next time)."""
         while len(self.pool) < self.plan.pool:
             self.pool.append(self.fork())
         left = []
@@ -323,8 +325,9 @@ def serve(handler: Handler, *, per_job: bool | None = None) -> None:
         for line in sys.stdin.buffer:
             if not line.strip():
                 continue
-            proto.write(json.dumps(zygote.run_one(line)).encode() + b"\n")
+            relay = zygote.run_one(line)
+            del line  # no reference to this job's request survives into the next fork
+            proto.write(json.dumps(relay).encode() + b"\n")
             proto.flush()
-            zygote.after()
     finally:
         zygote.close()
