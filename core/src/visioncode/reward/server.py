@@ -32,6 +32,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from .function import RewardFunction, RewardInputError
+from .pool import RewardWorkerError
 from .result import RewardItem, RewardResult
 
 
@@ -123,6 +124,8 @@ class RewardApp:
         self.requests += 1
         try:
             return await self.rf.ascore(items)
+        except RewardWorkerError as exc:  # the workers cannot start: say why
+            return _error(500, str(exc))
         finally:
             self.requests -= 1
 
