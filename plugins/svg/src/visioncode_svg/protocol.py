@@ -38,7 +38,7 @@ class RenderAnswer(BaseModel):
     height: int
     version: str = Field(max_length=200)
     render_s: float = Field(ge=0, description="the library call alone")
-    file: Literal["render.png"] = OUTPUT_NAME
+    file: Literal["render.png"] = "render.png"
 
 
 class RenderFailure(BaseModel):

@@ -25,8 +25,8 @@ URLs; resvg gets an empty `resources_dir`, `dpi=96` and the language list `["en"
 An opaque background (or none) is drawn by the library itself, so the PNG it encodes is
 the answer as it is: nothing is decoded or encoded again. A translucent background, or
 any background under a document that uses `mix-blend-mode` or `isolation` (blending must
-see a transparent backdrop), is composited afterwards with Pillow. The PNG's size is read from its header and must be exactly the
-requested one.
+see a transparent backdrop), is composited afterwards with Pillow. The PNG's size is read
+from its header and must be exactly the requested one.
 """
 
 from __future__ import annotations
@@ -115,7 +115,8 @@ def _data_only_fetcher(url: str, resource_type: str) -> bytes:
     working directory when an `<image>` has no href) gets an empty SVG, as cairosvg's own
     `safe_fetch` does."""
     if url.startswith("data:"):
-        return _fetch(url, resource_type)
+        data: bytes = _fetch(url, resource_type)
+        return data
     return b'<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"/>'
 
 

@@ -148,7 +148,7 @@ class _SvgRenderer(Renderer):
         except SanitizeError as exc:
             return failed("error", f"the SVG artifact is not well-formed: {exc.message}")
         svg_path.write_text(fitted, encoding="utf-8")
-        request = RenderRequest(engine=self.engine, svg=fitted, width=width,  # type: ignore[arg-type]
+        request = RenderRequest(engine=self.engine, svg=fitted, width=width,
                                 height=height, background=background).model_dump()
         png_path.unlink(missing_ok=True)
         try:

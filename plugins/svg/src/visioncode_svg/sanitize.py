@@ -424,7 +424,7 @@ def _short(value: str, n: int = 60) -> str:
 def _css_target(node: object) -> str | None:
     """The reference a `url(...)` token or function names, else None."""
     if isinstance(node, tinycss2.ast.URLToken):
-        return node.value.strip()
+        return str(node.value).strip()
     if isinstance(node, tinycss2.ast.FunctionBlock) and node.lower_name == "url":
         strings = [a.value for a in node.arguments if isinstance(a, tinycss2.ast.StringToken)]
         return strings[0].strip() if strings else "".join(
