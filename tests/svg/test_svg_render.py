@@ -160,3 +160,36 @@ def test_canvas_view_box_rules(attrs: str, view_box: str, source: str) -> None:
     assert (root.get("width"), root.get("height")) == ("64", "32")
     assert root.get("preserveAspectRatio") == "none"
     assert root.get("style") == "fill: red"
+
+
+@pytest.mark.parametrize(("attrs", "fit", "view_box"), [
+    # the bottom half of the viewBox fills the document's 2:1 viewport (slice, xMaxYMax)
+    ('width="200" height="100" viewBox="0 0 200 200" preserveAspectRatio="xMaxYMax slice"',
+     "contain", "0 100 200 100"),
+    # meet, xMinYMin: the viewBox sits at the left of the document's viewport
+    ('width="200" height="100" viewBox="0 0 100 100" preserveAspectRatio="xMinYMin meet"',
+     "contain", "0 0 200 100"),
+    # no size of its own: the canvas is the viewport, the document's rule applies to it
+    ('viewBox="0 0 100 100" preserveAspectRatio="xMaxYMid meet"', "contain", "-100 0 200 100"),
+    # stretch without a size of its own stretches the viewBox (the document's rule yields)
+    ('viewBox="0 0 100 100" preserveAspectRatio="xMaxYMid meet"', "stretch", "0 0 100 100"),
+    # none with a size: the viewBox is stretched to the document, which is contained
+    ('width="100" height="100" viewBox="0 0 50 100" preserveAspectRatio="none"', "contain",
+     "-25 0 100 100"),
+])
+def test_canvas_keeps_the_documents_own_aspect_ratio(attrs: str, fit: str,
+                                                     view_box: str) -> None:
+    from lxml import etree
+
+    text, canvas = fit_to_canvas(f"<svg {NS} {attrs}/>", 64, 32, fit)
+    root = etree.fromstring(text.encode())
+    assert (root.get("viewBox"), root.get("preserveAspectRatio")) == (view_box, "none")
+    assert canvas.source == "preserveAspectRatio"
+
+
+def test_zero_size_draws_nothing(executor: SvgExecutor, renderer, tmp_path: Path) -> None:
+    """`width="0"` disables rendering (SVG 1.1, 7.2): only the background shows."""
+    _, im = render_svg(executor, renderer,
+                       f'<svg {NS} width="0" height="0"><rect width="9" height="9"/></svg>',
+                       tmp_path, width=16, height=16, background="#ff0000")
+    assert im.getcolors() == [(256, (255, 0, 0, 255))]
