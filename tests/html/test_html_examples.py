@@ -14,7 +14,7 @@ from visioncode.records import SampleRecord
 from visioncode.runner import Runner
 from visioncode.store import RunStore
 
-from .conftest import GUI, S2H
+from .conftest import GUI, ROOT, S2H
 
 
 def run(config: Path, out: Path, limit: int | None = None,
@@ -85,3 +85,28 @@ def test_screenshot2html_example(tmp_path: Path) -> None:
         # hand-written approximations: close, not exact
         assert all(v is not None and 0.3 < v < 1.0 for v in d2c.values()), d2c
         assert 0.3 < (r.scores["ssim"].values["ssim"] or 0) < 1.0
+
+
+ANIMATED = ROOT / "examples" / "animated-svg"
+
+
+@pytest.mark.slow
+def test_animated_svg_example_scores_frames_and_motion(tmp_path: Path) -> None:
+    """text -> animated SVG -> 8 frames (and a video) -> frame-by-frame SSIM and motion;
+    the still spinner of round 0 scores motion 0, the critic gets a contact sheet."""
+    records = run(ANIMATED / "pipeline.toml", tmp_path / "run")
+    assert sorted(records) == ["bouncing-ball", "spinner", "traffic-light"]
+    first = {k: r.rounds[0] for k, r in records.items()}
+    assert first["spinner"].scores["motion"].values["motion"] == 0.0
+    assert first["bouncing-ball"].scores["frames"].values["ssim_worst"] == pytest.approx(1.0)
+    wrong = first["traffic-light"].scores["frames"]
+    assert wrong.values["ssim_worst"] < 0.95
+    assert wrong.details["worst_frame"]["time_s"] in (0.5, 0.75, 1.25)
+    for record in records.values():
+        final = record.rounds[-1]
+        assert final.scores["motion"].values["motion"] == 1.0
+        assert final.scores["frames"].values["ssim_mean"] == pytest.approx(1.0)
+        assert final.rendering is not None and len(final.rendering.frames) == 8
+        assert final.rendering.video is not None
+    sheet = tmp_path / "run" / str(first["spinner"].prompted.image)  # type: ignore[union-attr]
+    assert sheet.is_file()

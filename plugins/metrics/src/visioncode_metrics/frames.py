@@ -5,7 +5,9 @@ mean over frames and the worst frame.
 The reference is, in this order: the sample's `reference_video` (decoded with PyAV, each
 frame at its own presentation time), its `reference_images` (frames in order, at
 `reference_fps`), or a folder of PNG frames named by `meta["reference_frames"]` (sorted
-by file name, at `reference_fps`; relative to the pipeline file's folder).
+by file name, at `reference_fps`; relative to the pipeline file's folder). Frames given
+as images run at the option `reference_fps`, else the sample's `meta["reference_fps"]`,
+else the render's fps.
 
 Alignment (stated, not guessed): frames are compared on the render's own frame grid,
 times k / F for the render's fps F (`Rendering.metadata["fps"]`, which chromium and
@@ -112,7 +114,7 @@ class Frames(Metric):
         if not images:
             return [], {"reason": "sample has no reference animation (set reference_video, "
                                   "reference_images, or meta.reference_frames)"}
-        rate = self.options.reference_fps or fps
+        rate = float(self.options.reference_fps or sample.meta.get("reference_fps") or fps)
         return ([(i / rate, p) for i, p in enumerate(images)],
                 {"reference_kind": kind, "reference_fps": rate,
                  "reference": str(images[0].parent)})
