@@ -191,3 +191,129 @@ def test_hostile_programs_fail_their_own_samples(
         assert leaked not in text
     canary.assert_untouched()
     assert wait_gone(SLEEP_MARKER) == []
+
+
+# -- past the guard: the kernel's walls of each job's fork, and a distrustful host --------
+
+#: The audit guard switched off through `gc` (its `armed` flag).
+GC_DISARM = """
+import gc
+for _o in gc.get_objects():
+    if type(_o).__name__ == "AuditGuard":
+        _o.armed = False
+"""
+#: The same through frame walking: up to the worker's job-child frame, whose `self` (the
+#: zygote) holds the guard.
+FRAMES_DISARM = """
+_fr = sys._getframe()
+while _fr is not None:
+    _z = _fr.f_locals.get("self")
+    if hasattr(_z, "audit"):
+        _z.audit.armed = False
+    _fr = _fr.f_back
+"""
+
+
+def patch_answer(body: str) -> str:
+    """Patch the function that writes the job's answer: `body` changes `obj` (the answer
+    dict, after scene.blend was saved) before it is sent."""
+    lines = "\n".join("        " + line for line in body.strip("\n").splitlines())
+    return ("import json\n_real_dumps = json.dumps\n"
+            "def _forged(obj, *a, **k):\n"
+            "    if isinstance(obj, dict) and 'files' in obj:\n"
+            f"{lines}\n"
+            "    return _real_dumps(obj, *a, **k)\n"
+            "json.dumps = _forged\n")
+
+
+def test_programs_past_the_guard_meet_the_kernel_and_a_distrustful_host(
+    tmp_path: Path, canary: Canary, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    secret = canary.file
+    planted = tmp_path / "planted.txt"  # the host's temp folder
+    database = "postgres://app:db-pw-7a2c@db.internal/prod"
+    token = "ghp_h2BlenderPat9876543210"
+    monkeypatch.setenv("DATABASE_URL", database)
+    monkeypatch.setenv("GH_PAT", token)
+    answers = {
+        "good-first": GOOD,
+        "gc-read-canary": program(GC_DISARM + f'print(open("{secret}").read())'),
+        "gc-write-temp": program(GC_DISARM + f'open("{planted}", "w").write("x")'),
+        "frames-list-other-jobs": program(FRAMES_DISARM + 'print(os.listdir(".."))'),
+        "gc-exec-shell": program(GC_DISARM + "subprocess.run(['/bin/sh', '-c', "
+                                 f"'cat {secret} > {planted}'])"),
+        "gc-daemon": program(GC_DISARM + "if os.fork() == 0:\n    os.setsid()\n"
+                             "    while True:\n        pass"),
+        "gc-ctypes-open": program(
+            GC_DISARM + "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+            f'fd = libc.open(b"{secret}", 0)\n'
+            'if fd < 0:\n    raise OSError(ctypes.get_errno(), "libc open")'),
+        "gc-ctypes-system": program(
+            GC_DISARM + "import ctypes\n"
+            f'rc = ctypes.CDLL(None).system(b"echo owned > {planted}")\n'
+            'if rc != 0:\n    raise RuntimeError(f"libc system gave {rc}")'),
+        # a patched worker module and bpy operator: they die with this job's fork
+        "patch-worker": program(
+            "import visioncode_bpy_scene as s\n"
+            "s.summarize = lambda scene: {'objects': [{'name': 'FORGED'}]}\n"
+            "bpy.ops.mesh.primitive_cube_add = lambda *a, **k: None"),
+        "good-after-patch": GOOD,
+        # the answer names host files, or a link / hard link sits where scene.blend was
+        "forged-relative": program(patch_answer(
+            'obj = dict(obj, files={"scene": "../../../../etc/passwd"})')),
+        "forged-absolute": program(patch_answer(
+            f'obj = dict(obj, files={{"scene": "{secret}"}})')),
+        "link-scene-blend": program(patch_answer(
+            f'os.remove("scene.blend"); os.symlink("{secret}", "scene.blend")')),
+        "hardlink-scene-blend": program(patch_answer(
+            'open("mine", "w").write("x"); os.remove("scene.blend"); '
+            'os.link("mine", "scene.blend")')),
+        "env-secrets": program("print(dict(os.environ))"),
+        "good-last": GOOD,
+    }
+    replay = tmp_path / "answers.jsonl"
+    replay.write_text("".join(json.dumps({"sample_id": k, "text": v}) + "\n"
+                              for k, v in answers.items()))
+    records = run_battery(config(replay), tmp_path,
+                          [{"id": k, "text": "a hostile scene"} for k in answers])
+    run = tmp_path / "battery" / "run"
+    assert set(records) == set(answers)
+
+    def failed(sample: str, status: str, *words: str) -> SampleRecord:
+        rec = records[sample]
+        reason = rec.reason or ""
+        assert rec.status == "failed" and rec.error is None, (sample, rec.status, rec.error)
+        assert rec.rounds[0].status == status, (sample, rec.rounds[0].status, reason)
+        assert all(w in reason for w in words), (sample, reason)
+        assert "is not allowed" not in reason  # the guard was out of the way
+        return rec
+
+    failed("gc-read-canary", "error", "PermissionError", "Permission denied", str(secret))
+    failed("gc-write-temp", "error", "PermissionError", "Permission denied", str(planted))
+    failed("frames-list-other-jobs", "error", "PermissionError", "Permission denied")
+    failed("gc-exec-shell", "error", "PermissionError", "Operation not permitted")
+    failed("gc-daemon", "error", "PermissionError", "Operation not permitted")
+    failed("gc-ctypes-open", "error", "[Errno 13]", "libc open")
+    failed("gc-ctypes-system", "error", "libc system gave")
+    failed("forged-relative", "sandbox_violation", "bad_answer", "files")
+    failed("forged-absolute", "sandbox_violation", "bad_answer", "files")
+    failed("link-scene-blend", "sandbox_violation", "unsafe_output", "a symbolic link")
+    failed("hardlink-scene-blend", "sandbox_violation", "unsafe_output", "hard links")
+
+    for sample in ("good-first", "good-after-patch", "good-last", "env-secrets"):
+        rec = records[sample]
+        assert rec.status == "ok" and rec.rounds[0].rendered, (sample, rec.reason)
+        execution = rec.rounds[0].execution
+        assert execution is not None
+        walls = execution.metadata["walls"]
+        assert {"fork-per-job", "no-processes"} <= set(walls), walls
+        assert any(w.startswith("landlock") for w in walls), walls
+    # the patch of the worker died with its job: the next job summarises truthfully
+    objects = records["good-after-patch"].rounds[0].execution.metadata["scene"]["objects"]  # type: ignore[union-attr]
+    assert [o["name"] for o in objects] == ["Fine"]
+
+    assert not planted.exists()
+    canary.assert_untouched()
+    everything = run_text(run)
+    for leaked in (canary.secret, database, token, "db-pw-7a2c", "root:x:0:0"):
+        assert leaked not in everything

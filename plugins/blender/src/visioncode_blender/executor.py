@@ -129,7 +129,8 @@ class BlenderExecutor(CodeExecutor):
                           f"process(es) running (pids {leftovers}); they were killed", **output)
         metadata: dict[str, Any] = {"bpy": self.bpy.info.get("bpy"),
                                     "landlock": self.bpy.info.get("landlock"),
-                                    "walls": answer.walls, "worker_s": answer.worker_s}
+                                    "walls": answer.walls, "worker_s": answer.worker_s,
+                                    "fork_s": answer.fork_s, "walls_s": answer.walls_s}
         if answer.summary is not None:
             metadata["scene"] = answer.summary
         if answer.simulation is not None:

@@ -27,6 +27,10 @@ class _Answer(_Model):
     ok: bool
     worker_s: float | None = None
     walls: list[str] = Field(default_factory=list, max_length=32)
+    #: Seconds the zygote took to fork the job's child, and the child to put up its
+    #: walls (what the per-job sandbox costs a job).
+    fork_s: float | None = None
+    walls_s: float | None = None
 
 
 class Failure(_Answer):

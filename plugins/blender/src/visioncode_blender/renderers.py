@@ -146,7 +146,8 @@ class _BlenderRenderer(Renderer):
                     "camera": answer.camera,
                     "objects": [o.model_dump() for o in answer.objects],
                     "background": spec.background, "worker_s": answer.worker_s,
-                    "walls": answer.walls,
+                    "walls": answer.walls, "fork_s": answer.fork_s,
+                    "walls_s": answer.walls_s,
                     "box_convention": "pixels of images[0]: [x0, y0, x1, y1], origin "
                                       "top-left, y down"}
         if answer.frames is not None:

@@ -306,7 +306,7 @@ def describe_job_failure(failure: Failure, wall_time_s: float) -> tuple[str, str
 def describe_failure(exc: SandboxError, wall_time_s: float) -> tuple[str, str]:
     """(status, message) for a worker that did not answer, or an answer refused."""
     if exc.reason in ("bad_answer", "unsafe_output", "missing_output"):
-        return "sandbox_violation", f"{exc.reason}: {exc}"
+        return "sandbox_violation", str(exc)
     if exc.reason == "timeout":
         if str(exc).startswith("no start"):  # the worker's own start-up (importing bpy)
             return "timeout", (f"the bpy worker did not start: {exc} (raise "

@@ -71,12 +71,19 @@ def _read_roots() -> list[str]:
     return sorted(os.path.realpath(r) for r in roots)
 
 
+def _inside(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip("/") + "/")
+
+
 class Zygote:
     """Forks one walled child per job; never runs a program itself."""
 
     def __init__(self, scratch: str, read: list[str], cache: str | None,
                  audit: guard.AuditGuard, proto: object, job_walls: walls.Walls) -> None:
-        self.scratch, self.read, self.cache = scratch, read, cache
+        self.scratch, self.cache = scratch, cache
+        # a job reads its own folder, never the scratch folder above it (the other jobs'
+        # folders; `python -m` puts the working folder, scratch, on sys.path)
+        self.read = [r for r in read if not _inside(scratch, r)]
         self.jobs = os.path.join(scratch, "jobs")
         self.audit, self.proto = audit, proto
         self.walls = job_walls
@@ -98,6 +105,7 @@ class Zygote:
         timeout = float(request.get("timeout_s") or 120)
         name = f"job-{uuid.uuid4().hex[:12]}"
         answer_r, answer_w = os.pipe()
+        forked = time.perf_counter()
         pid = os.fork()
         if pid == 0:  # the job child: never returns
             code = 70
@@ -111,6 +119,7 @@ class Zygote:
             finally:
                 os._exit(code)
         os.close(answer_w)
+        fork_s = time.perf_counter() - forked
         started = time.monotonic()
         data, timed_out = bytearray(), False
         try:
@@ -149,11 +158,13 @@ class Zygote:
                 f"exited with code {code}"
             return {"ok": False, "kind": "Crashed", "exit_code": code,
                     "error": f"the job's process {how} before answering"}
+        answer["fork_s"] = round(fork_s, 5)
         return answer
 
     def _child(self, job: str, name: str, request: dict, answer_w: int,
                handler: object) -> None:
         """In the job child: walls first, then the one job, then the one answer."""
+        entered = time.perf_counter()
         with contextlib.suppress(OSError):
             os.close(self.proto.fileno())  # type: ignore[attr-defined]
         devnull = os.open(os.devnull, os.O_RDONLY)
@@ -170,6 +181,7 @@ class Zygote:
         applied = self.walls.apply(self.read + list(guard.SYSTEM_READ), writable)
         self.audit.narrow(read=[job], write=[job])
         self.audit.arm()
+        walls_s = time.perf_counter() - entered
         try:
             answer = handler(request)  # type: ignore[operator]
         except MemoryError:
@@ -178,6 +190,7 @@ class Zygote:
             answer = {"ok": False, "kind": type(exc).__name__, "error": str(exc)[:2000],
                       "traceback": traceback.format_exc(limit=8)[-4000:]}
         answer["walls"] = applied
+        answer["walls_s"] = round(walls_s, 5)
         data = json.dumps(answer, default=str).encode()
         view = memoryview(data)
         while view:
