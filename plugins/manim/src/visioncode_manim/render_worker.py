@@ -43,6 +43,12 @@ SCRATCH_ENV = "VISIONCODE_MANIM_SCRATCH"
 #: the scene is over is killed.
 JOB_ENV = "VISIONCODE_MANIM_JOB"
 
+#: `off` in the worker's environment (the renderer's `env` option, so an operator's
+#: choice, never a program's): scenes run without the core's per-job children, the way
+#: they ran before those existed. Only `benchmarks/manim_render.py --walls` sets it, to
+#: measure what the walls cost a scene.
+JOB_WALLS_ENV = "VISIONCODE_MANIM_JOB_WALLS"
+
 _jobs = itertools.count()
 
 
@@ -323,6 +329,9 @@ def main() -> None:
     from . import scene_job  # noqa: F401
 
     _warm_up()
+    if os.environ.get(JOB_WALLS_ENV) == "off":  # benchmarks/manim_render.py --walls only
+        serve(handle)
+        return
     try:  # every scene in a fresh, kernel-walled child of a zygote that never runs one
         serve(handle, per_job=True)  # type: ignore[call-arg]
     except TypeError:  # a core without per-job children: the worker's own walls only

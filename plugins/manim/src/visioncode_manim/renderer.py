@@ -74,11 +74,15 @@ class ManimRendererOptions(ComponentOptions):
     workers: int = Field(2, ge=1, le=64, description="warm worker processes in the pool; "
                          "sections render in parallel on them")
     limits: Limits = Field(
-        default_factory=lambda: Limits(wall_time_s=60, memory_mb=3072, cpu_time_s=300,
+        default_factory=lambda: Limits(wall_time_s=180, memory_mb=3072, cpu_time_s=600,
                                        output_bytes=65536, processes=256),
         description="per scene: wall time, address space (MB), CPU seconds, file size, "
         "open files, and the stdout/stderr bytes kept; per worker: processes (pids "
-        "cgroup); the network is always off")
+        "cgroup); the network is always off. The wall time bounds what one endless or "
+        "oversized scene costs (its worker is held that long, and a run or a reward "
+        "batch waits for it); 180 s lets every official Manim example finish at -ql on a "
+        "busy 2-core machine (the slowest took 72 s). Raise it for long scenes: "
+        "limits.wall_time_s (`--option limits.wall_time_s=600` with `visioncode render`)")
     keyframe_rate: float = Field(0.0, ge=0.0, le=30.0, description="extra keyframes per "
                                  "second of video (0: only first frame and animation "
                                  "boundaries)")
