@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pydantic import Field
 
-from visioncode import CodeExecutor, ComponentOptions, Execution, Extraction
+from visioncode import CodeExecutor, ComponentOptions, Execution, Extraction, ProgramError
 
 _FENCE = re.compile(r"```([\w+#.-]*)[ \t]*\n(.*?)```", re.DOTALL)
 
@@ -49,8 +49,17 @@ class TextExecutor(CodeExecutor):
         started = time.perf_counter()
         if len(program) > self.options.max_chars:
             return Execution(status="too_long", program=program[: self.options.max_chars],
-                             notes=[f"{len(program)} characters, over max_chars"],
+                             error=ProgramError(kind="TooLong", message=(
+                                 f"the text is {len(program)} characters, over max_chars = "
+                                 f"{self.options.max_chars}")),
                              duration_s=time.perf_counter() - started)
+        try:
+            program.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            return Execution(status="bad_text", program=program.encode(
+                "utf-8", "replace").decode("utf-8"), error=ProgramError(
+                kind="UnicodeError", message=f"not valid text: {exc.reason} at character "
+                f"{exc.start}"), duration_s=time.perf_counter() - started)
         workdir = Path(workdir)
         workdir.mkdir(parents=True, exist_ok=True)
         path = workdir / "source.txt"

@@ -79,4 +79,5 @@ class OcrMetric(Metric):
             "cer": error_rate(hypothesis, truth),
             "wer": error_rate(hypothesis.split(), truth.split()),
             "exact": 1.0 if hypothesis == truth else 0.0},
+            rendered=result.rendering is None or result.rendering.ok,
             policy=FailurePolicy.worst, higher_is_better=higher, details=details)

@@ -62,5 +62,6 @@ class CodeUnderstandingMetric(Metric):
         return Score(metric=self.name, values={
             "exact_match": 1.0 if got in targets else 0.0,
             "edit_similarity": edit_similarity(got, best)},
+            rendered=result.rendering is None or result.rendering.ok,
             policy=FailurePolicy.worst, higher_is_better=higher,
             details={"answer": got[:500], "closest": best[:500]})

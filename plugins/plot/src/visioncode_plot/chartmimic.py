@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import Field, ValidationError
 
@@ -38,16 +38,22 @@ from .runtime import ChartPool, ChartTrace, default_limits
 KEYS = ("text_f1", "layout_f1", "type_f1", "color_f1", "low_level")
 
 
-class ChartMimicOptions(ComponentOptions):
-    failure_policy: Literal["worst", "exclude"] = Field(
-        "worst", description="a round whose program did not run: `worst` scores 0 "
-        "(ChartMimic), `exclude` leaves it out of the means")
+class TracerOptions(ComponentOptions):
+    """Workers and limits of the sandboxed tracer a chart metric runs programs in."""
+
     workers: int = Field(1, ge=1, le=16, description="sandboxed workers that trace "
                          "reference programs (and generated ones the executor did not "
                          "trace)")
     limits: Limits = Field(default_factory=default_limits, description="limits of a "
                            "traced program")
     startup_timeout_s: float = Field(120.0, gt=0, description="worker start-up allowance")
+
+
+class ChartMimicOptions(TracerOptions):
+    failure_policy: FailurePolicy = Field(
+        FailurePolicy.worst, description="a round whose program did not run or render: "
+        "`worst` scores 0 (ChartMimic), `blank` scores an empty trace (nothing drawn: 0 by "
+        "ChartMimic's definitions), `exclude` leaves it out of the means")
 
 
 class ReferenceProgramError(ValueError):
@@ -102,8 +108,11 @@ class ChartMimicMetric(Metric):
         return trace
 
     def _generated(self, result: RoundRecord) -> ChartTrace | None:
+        """The generated program's trace; None when it did not run or did not render."""
         execution = result.execution
         if execution is None or not execution.ok:
+            return None
+        if result.rendering is not None and not result.rendering.ok:
             return None
         raw = execution.metadata.get("trace")
         if raw is not None:
@@ -129,18 +138,22 @@ class ChartMimicMetric(Metric):
         golden = self._reference(sample)
         generated = self._generated(result)
         higher = dict.fromkeys(KEYS, True)
+        rendered = generated is not None
         if generated is None:
-            value = 0.0 if self.options.failure_policy == "worst" else None
-            return Score(metric=self.name, values=dict.fromkeys(KEYS, value),
-                         rendered=False, policy=FailurePolicy(self.options.failure_policy),
-                         higher_is_better=higher,
-                         details={"reason": result.reason or "the program did not run"})
+            policy = self.options.failure_policy
+            reason = {"reason": result.reason or "the program did not run or render"}
+            if policy is not FailurePolicy.blank:
+                value = 0.0 if policy is FailurePolicy.worst else None
+                return Score(metric=self.name, values=dict.fromkeys(KEYS, value),
+                             rendered=False, policy=policy, higher_is_better=higher,
+                             details=reason)
+            generated = ChartTrace()  # a blank chart: nothing drawn
         parts = self.compare(generated, golden)
         values: dict[str, float | None] = {f"{k}_f1": v.f1 for k, v in parts.items()}
         f1s = [v for v in values.values() if v is not None]
         values["low_level"] = sum(f1s) / len(f1s)
-        return Score(metric=self.name, values=values, rendered=True,
-                     policy=FailurePolicy(self.options.failure_policy),
+        return Score(metric=self.name, values=values, rendered=rendered,
+                     policy=self.options.failure_policy,
                      higher_is_better=higher,
                      details={**{k: v.as_dict() for k, v in parts.items()},
                               "seconds": round(time.perf_counter() - started, 4)})

@@ -80,6 +80,11 @@ def pick_program(text: str) -> tuple[str | None, list[str]]:
 def syntax_error(program: str) -> ProgramError | None:
     """The program's syntax error (with its line), without running anything."""
     try:
+        program.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return ProgramError(kind="SyntaxError", message=f"the program is not valid text: "
+                            f"{exc.reason} at character {exc.start}")
+    try:
         compile(program, "program.py", "exec", dont_inherit=True)
     except SyntaxError as exc:
         return ProgramError(kind="SyntaxError", message=str(exc.msg), line=exc.lineno)

@@ -22,12 +22,13 @@ from PIL import Image
 from visioncode import FailurePolicy, RoundRecord, Sample, Score
 
 from . import scores
-from .chartmimic import ChartMimicMetric, ChartMimicOptions
+from .chartmimic import ChartMimicMetric, TracerOptions
 
 
-class Plot2CodeOptions(ChartMimicOptions):
-    """Workers and limits for tracing the reference programs (`failure_policy` is
-    Plot2Code's: a failed sample is left out of the text-match mean)."""
+class Plot2CodeOptions(TracerOptions):
+    """Workers and limits for tracing the reference programs (no failure policy to set:
+    Plot2Code leaves a failed sample out of the text-match mean and counts it as not
+    passed)."""
 
 
 def blank(image: Path) -> bool:
@@ -41,7 +42,7 @@ class Plot2CodeMetric(ChartMimicMetric):
     """`pass` (1 when the program ran and drew a non-blank chart) and `text_match`
     (Plot2Code's text-match score against the reference program, passing samples only)."""
 
-    Options = Plot2CodeOptions
+    Options = Plot2CodeOptions  # type: ignore[assignment]
 
     def score(self, sample: Sample, result: RoundRecord) -> Score:
         higher = {"pass": True, "text_match": True}
