@@ -28,6 +28,13 @@ def test_benchmark_quick(tmp_path: Path) -> None:
         "bare, browser reuse", "bare, new browser per page"}
     assert result["reuse_speedup"] > 0 and result["reuse_speedup_bare"] > 0
     assert result["overhead"] > 0
+    assert set(result["warm_per_s"]) == {
+        "pool, blocked-network settle, CDP capture", "no pool",
+        "network-idle settle (100 ms)", "Playwright screenshot",
+        "frames (30 fps animation)", "chromium-svg renderer", "bare, one page reused"}
+    assert set(result["warm_ratios"]) == {"pool", "settle", "capture",
+                                          "isolated vs one page reused"}
+    assert result["frames_per_s"] > 0 and len(result["machine"]["load_before"]) == 3
 
 
 def test_entry_points_import_without_playwright() -> None:
