@@ -180,9 +180,11 @@ def _own_cgroup_others() -> list[int]:
     if not procs:  # /proc/self hidden: the core names a job's cgroup after its folder
         import glob
 
-        name = Path.cwd().name
-        procs = glob.glob(f"/sys/fs/cgroup/**/{glob.escape(name)}/cgroup.procs",
-                          recursive=True)[:1]
+        name = glob.escape(Path.cwd().name)
+        for root in ("/sys/fs/cgroup", "/sys/fs/cgroup/unified", "/sys/fs/cgroup/pids"):
+            procs = glob.glob(f"{root}/visioncode/*/{name}/cgroup.procs")[:1]
+            if procs:
+                break
     pids: list[int] = []
     for path in procs:
         with contextlib.suppress(OSError, ValueError), open(path, encoding="ascii") as fh:
