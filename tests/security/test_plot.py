@@ -90,6 +90,8 @@ def test_hostile_chart_programs_fail_their_own_samples(
     monkeypatch.setenv(RUN_MARKER_ENV, run_marker)
     env_secret = f"sk-{uuid.uuid4().hex}"
     monkeypatch.setenv(SECRET_ENV, env_secret)
+    database = f"postgres://admin:{uuid.uuid4().hex}@db/prod"
+    monkeypatch.setenv("DATABASE_URL", database)
     secret = canary.file
     host_tmp = Path(tempfile.gettempdir()) / f"plot-planted-{uuid.uuid4().hex[:8]}"
     reference = tmp_path / "reference.py"
@@ -102,7 +104,8 @@ def test_hostile_chart_programs_fail_their_own_samples(
         "list-project": chart(f"plt.suptitle(str(os.listdir({str(ROOT)!r})))"),
         "write-host-tmp": chart(f"open({str(host_tmp)!r}, 'w').write('x')"),
         "overwrite-canary": chart(f"open({str(secret)!r}, 'w').write('owned')"),
-        "env-secret": chart(f"plt.suptitle(os.environ.get({SECRET_ENV!r}, 'absent'))"),
+        "env-secret": chart(f"plt.suptitle(os.environ.get({SECRET_ENV!r}, 'absent') + ' ' + "
+                            "os.environ.get('DATABASE_URL', 'absent'))"),
         "http": chart("import urllib.request\n"
                       f"urllib.request.urlopen({listener.http_url + 'leak'!r}, timeout=2)"),
         "raw-socket": chart(f"socket.create_connection(('127.0.0.1', {listener.port}), 2)"),
@@ -151,7 +154,7 @@ def test_hostile_chart_programs_fail_their_own_samples(
     # The environment is an allow-list: the key is not there, the chart says so.
     env = records["env-secret"]
     assert env.status == "ok", env.reason
-    assert env.rounds[0].execution.metadata["trace"]["texts"][-1] == "absent"
+    assert env.rounds[0].execution.metadata["trace"]["texts"][-1] == "absent absent"
     # A link the program left where the job saves its figure is replaced, not followed.
     linked = records["symlinked-output"]
     assert linked.status == "ok", linked.reason
@@ -167,7 +170,7 @@ def test_hostile_chart_programs_fail_their_own_samples(
     # Nothing arrived, nothing leaked into the run, nothing changed, nothing left running.
     assert listener.hits == []
     text = run_text(run)
-    for leaked in (canary.secret, env_secret, "[tool.visioncode.workspace]"):
+    for leaked in (canary.secret, env_secret, database, "[tool.visioncode.workspace]"):
         assert leaked not in text
     canary.assert_untouched()
     assert not host_tmp.exists()
