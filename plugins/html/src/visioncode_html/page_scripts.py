@@ -18,10 +18,44 @@ _SEEDED_RANDOM = r"""
   };
 """
 
+#: The browser's own functions the worker's waits use, taken before any script of the
+#: page runs, so a page that replaces them (an endless `requestAnimationFrame`, a
+#: `getAnimations` that never returns) cannot stall the capture through them.
+_NATIVES = r"""
+  const nativeRaf = window.requestAnimationFrame.bind(window);
+  const getAnimations = Document.prototype.getAnimations;
+  const fontsOf = Object.getOwnPropertyDescriptor(Document.prototype, 'fonts').get;
+  const readyOf = Object.getOwnPropertyDescriptor(FontFaceSet.prototype, 'ready').get;
+  const fontsReady = () => readyOf.call(fontsOf.call(document));
+  const realFrames = (count) => new Promise((resolve) => {
+    const step = () => (--count <= 0 ? resolve() : nativeRaf(step));
+    nativeRaf(step);
+  });
+  const seal = (name, api) => Object.defineProperty(window, name, {
+    value: Object.freeze(api), writable: false, configurable: false, enumerable: false});
+"""
+
 #: Runs before any script of the page, in every frame (still pictures: animations and
-#: transitions jump to their end).
+#: transitions jump to their end). `__visioncode_still.settle()` waits for the fonts,
+#: finishes the Web Animations the CSS below does not reach (cancels infinite ones, as
+#: Playwright's `animations="disabled"`), then two frames.
 INIT_SCRIPT = r"""
-(() => {""" + _SEEDED_RANDOM + r"""
+(() => {""" + _SEEDED_RANDOM + _NATIVES + r"""
+  if (!window.__visioncode_still) {
+    const effectOf = Object.getOwnPropertyDescriptor(Animation.prototype, 'effect').get;
+    const timing = AnimationEffect.prototype.getComputedTiming;
+    const finish = Animation.prototype.finish, cancel = Animation.prototype.cancel;
+    seal('__visioncode_still', {settle: async () => {
+      await fontsReady();
+      for (const a of getAnimations.call(document)) {
+        try {
+          const t = timing.call(effectOf.call(a));
+          if (t.endTime === Infinity) cancel.call(a); else finish.call(a);
+        } catch (e) {}
+      }
+      await realFrames(2);
+    }});
+  }
   const css = `*, *::before, *::after {
       animation-duration: 0s !important; animation-delay: 0s !important;
       animation-iteration-count: 1 !important;
@@ -200,15 +234,13 @@ MAX_PENDING_TIMERS = 10000
 #: and (5) resolves after two real frames, so the screenshot shows that instant.
 #: The browser's own functions are captured here, before the page can replace them.
 ANIMATION_INIT_SCRIPT = (
-    "(() => {" + _SEEDED_RANDOM + r"""
+    "(() => {" + _SEEDED_RANDOM + _NATIVES + r"""
   if (window.__visioncode_clock) return;
   const MAX_CALLS = """ + str(MAX_CALLBACKS_PER_FRAME) + r""";
   const MAX_PENDING = """ + str(MAX_PENDING_TIMERS) + r""";
   const EPOCH = Date.UTC(2025, 0, 1);  // what Date.now() says at time 0
   const RealDate = Date;
-  const nativeRaf = window.requestAnimationFrame.bind(window);
   const nativeTimeout = window.setTimeout.bind(window);
-  const getAnimations = Document.prototype.getAnimations;
   const pause = Animation.prototype.pause;
   const playState = Object.getOwnPropertyDescriptor(Animation.prototype, 'playState').get;
   const setCurrentTime = Object.getOwnPropertyDescriptor(Animation.prototype,
@@ -322,11 +354,6 @@ ANIMATION_INIT_SCRIPT = (
     for (const s of svgs) { svgPause.call(s); svgSeek.call(s, t / 1000); }
     return [n, svgs.length];
   };
-  const realFrames = (count) => new Promise((resolve) => {
-    const step = () => (--count <= 0 ? resolve() : nativeRaf(step));
-    nativeRaf(step);
-  });
-
   async function seek(target) {
     target = Number(target);
     const start = {calls: stats.calls, dropped: stats.dropped, errors: stats.errors};
@@ -363,9 +390,10 @@ ANIMATION_INIT_SCRIPT = (
             dropped: stats.dropped - start.dropped, errors: stats.errors - start.errors,
             animations, svgs, pending: live.size};
   }
-  Object.defineProperty(window, '__visioncode_clock', {
-    value: Object.freeze({seek, settle: () => realFrames(2)}),
-    writable: false, configurable: false, enumerable: false});
+  seal('__visioncode_clock', {seek, settle: async () => {
+    await fontsReady();
+    await realFrames(2);
+  }});
 
   const css = `*, *::before, *::after { caret-color: transparent !important;
       scroll-behavior: auto !important; }
@@ -387,18 +415,8 @@ ANIMATION_INIT_SCRIPT = (
 #: Moves the virtual clock of ANIMATION_INIT_SCRIPT to `t` ms and waits for the paint.
 SEEK = "(t) => window.__visioncode_clock.seek(t)"
 
-#: Still pictures: fonts loaded, Web Animations the init script's CSS does not reach
-#: finished (infinite ones cancelled, as Playwright's `animations="disabled"` does), then
-#: two frames, so layout and paint of the last change are done.
-SETTLE_STILL = r"""() => document.fonts.ready.then(() => {
-  for (const a of document.getAnimations()) {
-    try {
-      const t = a.effect && a.effect.getComputedTiming();
-      if (t && t.endTime === Infinity) a.cancel(); else a.finish();
-    } catch (e) {}
-  }
-  return new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
-})"""
+#: Still pictures: see INIT_SCRIPT.
+SETTLE_STILL = "() => window.__visioncode_still.settle()"
 
 #: Frames: fonts loaded, then two real frames (the virtual clock stays at 0).
-SETTLE_FRAMES = r"""() => document.fonts.ready.then(() => window.__visioncode_clock.settle())"""
+SETTLE_FRAMES = "() => window.__visioncode_clock.settle()"
