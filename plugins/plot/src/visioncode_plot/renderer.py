@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from PIL import Image
 from pydantic import Field
@@ -92,6 +92,8 @@ class MatplotlibRenderer(Renderer):
     """Draws a matplotlib program's figures at the RenderSpec in the core sandbox."""
 
     default_executor = "matplotlib"
+    #: `visioncode render`'s canvas: matplotlib's default figure (6.4 x 4.8 in at 100 dpi).
+    render_defaults: ClassVar[dict[str, Any]] = {"width": 640, "height": 480}
     Options = MatplotlibRendererOptions
     options: MatplotlibRendererOptions
 
