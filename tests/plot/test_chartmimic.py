@@ -88,3 +88,46 @@ def test_plot2code_pass_and_text_match(run, renderer, plot2code, tmp_path: Path)
                            round_of(blank, renderer.render(blank, spec, tmp_path / "blank")))
     assert none.values == {"pass": 0.0, "text_match": None}
     assert none.details["reason"] == "the chart is blank"
+
+
+GOLDEN = """import matplotlib.pyplot as plt
+import numpy as np
+x = np.arange(3)
+fig, ax = plt.subplots(figsize=(6, 4))
+ax.bar(x - 0.2, [20, 34, 30], 0.4, label="2023", color="#1f77b4")
+ax.bar(x + 0.2, [25, 32, 34], 0.4, label="2024", color="#ff7f0e")
+ax.set_xticks(x, ["N", "S", "E"])
+ax.set_ylabel("Revenue")
+ax.set_title("Revenue by region")
+ax.legend()
+"""
+
+
+def test_a_worked_example_by_chartmimics_definitions(run, chartmimic, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """One generated chart that differs from the golden one in title, one colour and an
+    extra line, with every number worked out by hand from the published evaluators."""
+    from visioncode_plot.colours import similarity
+
+    golden = tmp_path / "golden.py"
+    golden.write_text(GOLDEN)
+    generated = (GOLDEN.replace("Revenue by region", "Revenue per region")
+                 .replace("#ff7f0e", "#2ca02c")
+                 .replace("ax.legend()", "ax.plot(x, [22, 33, 32], color='#000000')\n"
+                                         "ax.legend()"))
+    ex = run(generated)
+    trace = ex.metadata["trace"]
+    # ticks are removed before the texts are logged: title, y label, two legend labels
+    assert sorted(trace["texts"]) == ["2023", "2024", "Revenue", "Revenue per region"]
+    assert trace["types"] == {"Axes.bar": 2, "Axes.plot": 1}
+    assert sorted(trace["colors"]) == ["Axes.bar--#1F77B4", "Axes.bar--#2CA02C",
+                                       "Axes.plot-line--#000000"]
+    score = chartmimic.score(Sample(id="worked", reference_program=golden), round_of(ex))
+    d = score.details
+    assert (d["text"]["precision"], d["text"]["recall"]) == (0.75, 0.75)
+    assert (d["type"]["precision"], d["type"]["recall"]) == (pytest.approx(2 / 3), 1.0)
+    assert d["type"]["f1"] == pytest.approx(0.8)
+    assert d["layout"]["f1"] == 1.0
+    # bars: #1F77B4 pairs with itself (1.0), #2CA02C with #FF7F0E; the line has no partner
+    total = 1.0 + similarity("#2CA02C", "#FF7F0E")
+    assert d["color"]["precision"] == pytest.approx(total / 3)
+    assert d["color"]["recall"] == pytest.approx(total / 2)
