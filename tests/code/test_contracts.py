@@ -1,13 +1,14 @@
-"""The core's contract suites run against the visioncode-code executor and metrics."""
+"""The core's contract suites run against every visioncode-code component."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from visioncode import Sample
-from visioncode.testing import ExecutorContract, MetricContract
+from visioncode import Execution, Sample
+from visioncode.testing import ExecutorContract, MetricContract, RendererContract
 from visioncode_code.executor import TextExecutor
 from visioncode_code.ocr import OcrMetric
+from visioncode_code.renderer import CodeImageRenderer
 from visioncode_code.understanding import CodeUnderstandingMetric
 
 PROGRAM = "def add(a, b):\n    return a + b"
@@ -43,3 +44,19 @@ class TestCodeUnderstanding(MetricContract):
 
     def sample(self, tmp_path: Path) -> Sample:
         return super().sample(tmp_path).model_copy(update={"meta": {"answer": "55"}})
+
+
+class TestCodeImageRenderer(RendererContract):
+    component = CodeImageRenderer
+    name = "code-image"
+    options = {"size": "spec", "background": "spec", "language": "python", "max_chars": 1000}
+
+    def execution(self, workdir: Path) -> Execution:
+        return Execution(status="ok", program=PROGRAM)
+
+    def empty_execution(self, workdir: Path) -> Execution:
+        return Execution(status="ok", program=" ")  # a blank line: nothing is drawn
+
+    def broken_execution(self, workdir: Path) -> Execution:
+        # any text can be drawn; what cannot is text over max_chars
+        return Execution(status="ok", program="x" * 2000)

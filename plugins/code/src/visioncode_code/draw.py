@@ -215,10 +215,11 @@ def _token_rows(text: str, lexer: Lexer, rows: list[tuple[int, str]], wrap_colum
 def draw(text: str, *, language: str = "auto", style: str = "vscode-light",
          font: str = "DejaVu Sans Mono", font_size: int = 40, line_spacing: float = 1.3,
          margin: int = 40, wrap_columns: int = 100, tab_size: int = 4,
-         line_numbers: bool = False, downscale: int = 1,
+         line_numbers: bool = False, downscale: int = 1, background: str | None = "theme",
          max_pixels: int = 64_000_000) -> tuple[Image.Image, dict[str, Any]]:
     """The highlighted image of `text` and its layout metadata (see the module
-    docstring). Raises ValueError for an unknown style, language or font, or a text whose
+    docstring). `background` is the style's background (`theme`), a colour, or None
+    (transparent). Raises ValueError for an unknown style, language or font, or a text whose
     image would exceed `max_pixels` before the downscale."""
     regular, bold, italic, bold_italic = font_paths(font)
     faces = {(False, False): ImageFont.truetype(regular, font_size),
@@ -234,7 +235,15 @@ def draw(text: str, *, language: str = "auto", style: str = "vscode-light",
                          "wrap_columns)")
     theme = style_class(style)
     lexer = lexer_for(language, text)
-    image = Image.new("RGB", (lay.width, lay.height), theme.background_color or "#ffffff")
+    if background == "theme":
+        image = Image.new("RGB", (lay.width, lay.height), theme.background_color or "#ffffff")
+    elif background is None:
+        image = Image.new("RGBA", (lay.width, lay.height), (0, 0, 0, 0))
+    else:
+        try:
+            image = Image.new("RGB", (lay.width, lay.height), background)
+        except ValueError:
+            raise ValueError(f"unknown background colour {background!r}") from None
     pen = ImageDraw.Draw(image)
     ascent = faces[(False, False)].getmetrics()[0]
     top_pad = (lay.line_height - font_size) // 2

@@ -75,6 +75,9 @@ class CodeImageOptions(ComponentOptions):
     size: Literal["natural", "spec"] = Field("natural", description="`natural`: the size "
                                              "the text needs; `spec`: fitted onto the "
                                              "RenderSpec canvas")
+    background: Literal["theme", "spec"] = Field("theme", description="`theme`: the "
+                                                 "style's background; `spec`: the "
+                                                 "RenderSpec's (None: transparent)")
     max_chars: int = Field(200_000, ge=1, description="longest text drawn; a longer one "
                            "is a render error")
     max_pixels: int = Field(64_000_000, ge=10_000, description="largest full-size image")
@@ -135,7 +138,7 @@ class CodeImageRenderer(Renderer):
 
         return threads.submit(go).result()
 
-    def draw_options(self, execution: Execution) -> dict[str, Any]:
+    def draw_options(self, execution: Execution, spec: RenderSpec) -> dict[str, Any]:
         o = self.options
         language = o.language
         if language == "auto" and isinstance(execution.metadata.get("language"), str):
@@ -144,7 +147,8 @@ class CodeImageRenderer(Renderer):
                 "font_size": o.font_size, "line_spacing": o.line_spacing,
                 "margin": o.margin, "wrap_columns": o.wrap_columns, "tab_size": o.tab_size,
                 "line_numbers": o.line_numbers, "downscale": o.downscale,
-                "max_pixels": o.max_pixels}
+                "max_pixels": o.max_pixels,
+                "background": spec.background if o.background == "spec" else "theme"}
 
     def render(self, execution: Execution, spec: RenderSpec, workdir: Path) -> Rendering:
         started = time.perf_counter()
@@ -160,7 +164,7 @@ class CodeImageRenderer(Renderer):
             return failed("error", f"the program is {len(text)} characters, over "
                           f"max_chars = {self.options.max_chars}")
         try:
-            answer = self._call({"text": text, "options": self.draw_options(execution),
+            answer = self._call({"text": text, "options": self.draw_options(execution, spec),
                                  "dpi": self.options.dpi})
         except SandboxError as exc:
             return failed("timeout" if exc.reason == "timeout" else "error",
@@ -172,13 +176,13 @@ class CodeImageRenderer(Renderer):
             with Image.open(io.BytesIO(data)) as im:
                 if im.format != "PNG":
                     raise ValueError("not a PNG")
-                image = im.convert("RGB")
+                image = im.convert("RGBA" if "A" in im.getbands() else "RGB")
             meta = dict(answer["meta"])
             lines = list(meta["lines"])
         except (KeyError, TypeError, ValueError, OSError, binascii.Error) as exc:
             return failed("error", f"the drawing worker's answer was unusable: {exc}")
         if self.options.size == "spec":
-            image, lines = _fit(image, lines, spec)
+            image, lines = _fit(image, lines, spec, self.options.background == "spec")
         workdir = Path(workdir)
         workdir.mkdir(parents=True, exist_ok=True)
         out = workdir / "code.png"
@@ -195,14 +199,18 @@ class CodeImageRenderer(Renderer):
             self._free, self._threads, self._release = None, None, None
 
 
-def _fit(image: Image.Image, lines: list[dict[str, Any]],
-         spec: RenderSpec) -> tuple[Image.Image, list[dict[str, Any]]]:
+def _fit(image: Image.Image, lines: list[dict[str, Any]], spec: RenderSpec,
+         spec_background: bool) -> tuple[Image.Image, list[dict[str, Any]]]:
     width, height = spec.pixel_size
     s = min(width / image.width, height / image.height)
     size = (max(1, round(image.width * s)), max(1, round(image.height * s)))
     dx, dy = (width - size[0]) // 2, (height - size[1]) // 2
-    canvas = Image.new("RGB", (width, height), spec.background or "#ffffff")
-    canvas.paste(image.resize(size, Image.Resampling.LANCZOS), (dx, dy))
+    if spec.background is None and spec_background:
+        canvas = Image.new("RGBA", (width, height), (0, 0, 0, 0))
+    else:
+        canvas = Image.new("RGB", (width, height), spec.background or "#ffffff")
+    scaled = image.resize(size, Image.Resampling.LANCZOS)
+    canvas.paste(scaled, (dx, dy), scaled if scaled.mode == "RGBA" else None)
     moved = [{**line, "box": [round(line["box"][0] * s + dx, 2), round(line["box"][1] * s + dy, 2),
                               round(line["box"][2] * s + dx, 2),
                               round(line["box"][3] * s + dy, 2)]} for line in lines]
