@@ -8,7 +8,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from .harness import Canary, Listener, outside_temp
+from visioncode.sandbox import ENV_ALLOW_ENV
+
+from .harness import RUN_MARKER_ENV, Canary, Listener, outside_temp
 
 
 @pytest.fixture
@@ -25,3 +27,11 @@ def canary() -> Iterator[Canary]:
     folder = outside_temp() / f"canary-{uuid.uuid4().hex[:12]}"
     yield Canary(folder)
     shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def children_carry_the_run_marker(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sandboxed children get an allow-listed environment; the batteries find every
+    process of a run by the marker variable they set (`processes_with_env`), so that
+    one name is on the allow-list here (and only here)."""
+    monkeypatch.setenv(ENV_ALLOW_ENV, RUN_MARKER_ENV)

@@ -25,8 +25,12 @@ from visioncode.records import SampleRecord
 from visioncode.runner import Runner
 from visioncode.store import RunStore
 
-__all__ = ["Canary", "Listener", "outside_temp", "processes_matching", "processes_with_env",
-           "run_battery", "wait_gone", "wait_gone_env"]
+#: The variable the batteries set to a unique value per run (`processes_with_env`); the
+#: security tests' conftest puts it on the sandbox's environment allow-list.
+RUN_MARKER_ENV = "VISIONCODE_BATTERY_RUN"
+
+__all__ = ["RUN_MARKER_ENV", "Canary", "Listener", "outside_temp", "processes_matching",
+           "processes_with_env", "run_battery", "wait_gone", "wait_gone_env"]
 
 
 class Listener:
@@ -144,7 +148,9 @@ def processes_with_env(name: str, value: str) -> list[int]:
     """Pids of live processes (zombies excluded, this one too) whose environment holds
     `name=value`. Set a unique variable before a run (monkeypatch.setenv): every worker,
     sandboxed child and daemon of that run inherits it unless it clears its environment,
-    so this finds what a run left behind even when other runs share the machine."""
+    so this finds what a run left behind even when other runs share the machine. The
+    sandbox passes children an allow-listed environment: the name must be on it
+    (`RUN_MARKER_ENV` is, through this folder's conftest)."""
     needle = f"{name}={value}".encode()
     found = []
     for entry in Path("/proc").iterdir():

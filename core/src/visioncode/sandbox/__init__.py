@@ -86,6 +86,10 @@ log = structlog.get_logger()
 #: so `DATABASE_URL`, `GH_PAT` and whatever a machine holds stay out.
 ENV_ALLOW = ("PATH", "LANG", "LANGUAGE", "TZ")
 ENV_ALLOW_PREFIXES = ("LC_",)
+#: Names (comma-separated) the host adds to that allow-list for every child of this
+#: process and the processes it starts: what an operator or a test needs children to
+#: carry (the security battery's run marker, which finds every process of a run).
+ENV_ALLOW_ENV = "VISIONCODE_SANDBOX_ENV_ALLOW"
 #: Paths hidden from every child (os.pathsep-separated); `hide_path` adds to it, and the
 #: runner registers the keys files a pipeline names. An environment variable, so the
 #: processes a runner starts inherit the registry.
@@ -321,10 +325,13 @@ def network_isolation() -> tuple[str, ...]:
 def child_env(extra: dict[str, str] | None = None, *, allow: Iterable[str] = (),
               home: Path | None = None, tmp: Path | None = None) -> dict[str, str]:
     """A child's whole environment: PATH, LANG, LANGUAGE, LC_* and TZ from this process,
-    the variables named in `allow` (what a toolchain needs, e.g. `MPLBACKEND`), HOME and
+    the variables named in `allow` (what a toolchain needs, e.g. `MPLBACKEND`) or in
+    `VISIONCODE_SANDBOX_ENV_ALLOW` (and that variable itself), HOME and
     TMPDIR pointing into the child's own folders, then `extra` (explicit values from the
     caller). Nothing else of this process's environment passes."""
     allowed = set(ENV_ALLOW) | set(allow)
+    allowed |= {n.strip() for n in os.environ.get(ENV_ALLOW_ENV, "").split(",") if n.strip()}
+    allowed.add(ENV_ALLOW_ENV)
     env = {k: v for k, v in os.environ.items()
            if k in allowed or k.startswith(ENV_ALLOW_PREFIXES)}
     if home is not None:
