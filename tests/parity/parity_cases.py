@@ -1,0 +1,222 @@
+"""The parity cases: for each metric with a reference implementation, the values the
+original code gave (stored in tests/parity/data/*.json by `run_originals.py`) and a
+function computing visioncode's values on the same inputs. The tests assert agreement
+within each case's tolerance; `scripts/parity_table.py` runs the same cases and writes
+docs/metrics/parity.md, so the table shows what the tests check.
+
+A uniquely named module, so it cannot clash with other test folders' helpers."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import parity_inputs as P
+
+
+@dataclass(frozen=True)
+class Case:
+    """One metric checked against one reference function."""
+
+    name: str
+    #: tests/parity/data/<data>.json
+    data: str
+    tolerance: float
+    #: visioncode's values on the inputs, keyed as the stored `values` (flattened).
+    compute: Callable[[Path], dict[str, float]]
+    #: What visioncode computes with (metric and options).
+    visioncode: str
+    #: Differences by design that remain (none are hidden inside the tolerance).
+    deviations: list[str] = field(default_factory=list)
+    slow: bool = False
+
+    def expected(self) -> dict[str, float]:
+        return flatten(P.expected(self.data)["values"])
+
+    def record(self) -> dict[str, Any]:
+        return P.expected(self.data)
+
+
+def flatten(values: dict[str, Any], prefix: str = "") -> dict[str, float]:
+    out: dict[str, float] = {}
+    for k, v in values.items():
+        if isinstance(v, dict):
+            out.update(flatten(v, f"{prefix}{k}/"))
+        else:
+            out[f"{prefix}{k}"] = float(v)
+    return out
+
+
+def _rounds(gen: Path) -> Any:
+    from visioncode import Execution, Rendering, RoundRecord
+
+    return RoundRecord(round=0, execution=Execution(status="ok", program="<svg/>"),
+                       rendering=Rendering(status="ok", renderer="parity", images=[gen]))
+
+
+def _failed() -> Any:
+    from visioncode import Execution, Rendering, RoundRecord
+
+    return RoundRecord(round=0, status="render_error", reason="renderer crashed",
+                       execution=Execution(status="ok", program="<svg"),
+                       rendering=Rendering(status="error", renderer="parity",
+                                           error="the program did not render"))
+
+
+def _pairwise(metric: Any, key: str, work: Path, names: tuple[str, ...]) -> dict[str, float]:
+    from visioncode import Sample
+
+    pairs = P.write_pairs(work / "pairs", names)
+    out = {}
+    for name, (ref, gen) in pairs.items():
+        value = metric.score(Sample(id=name, image=ref), _rounds(gen)).values[key]
+        assert value is not None, name
+        out[name] = float(value)
+    return out
+
+
+def _context(cls: type, work: Path) -> Any:
+    from visioncode import ComponentContext
+
+    return ComponentContext(name=cls.__name__.lower(), cache_dir=work / "cache")
+
+
+def ssim_values(work: Path) -> dict[str, float]:
+    from visioncode_metrics.ssim import Ssim
+
+    names = tuple(P.expected("starvector_ssim")["values"])
+    return _pairwise(Ssim(Ssim.Options()), "ssim", work, names)
+
+
+def dino_values(work: Path) -> dict[str, float]:
+    from visioncode_metrics.features.dinov2 import Dinov2
+
+    m = Dinov2(Dinov2.Options(local_path=P.HERE / "models" / "dinov2", device="cpu",
+                              cache_embeddings=False), _context(Dinov2, work))
+    return _pairwise(m, "dinov2", work, P.PAIRS)
+
+
+def _siglip(work: Path) -> Any:
+    from visioncode_metrics.features.siglip import Siglip
+
+    return Siglip(Siglip.Options(local_path=P.HERE / "models" / "siglip", device="cpu",
+                                 cache_embeddings=False), _context(Siglip, work))
+
+
+def siglip_values(work: Path) -> dict[str, float]:
+    return _pairwise(_siglip(work), "siglip", work, P.PAIRS)
+
+
+def accounting_values(work: Path) -> dict[str, float]:
+    """VCode's benchmark mean and success rate, from visioncode's run summary over
+    records whose failed samples did not render (siglip's default policy: exclude)."""
+    from visioncode import Sample, SampleRecord
+    from visioncode.summary import summarize
+    from visioncode_metrics.render_success import RenderSuccess
+
+    failed = P.expected("vcode_accounting")["failed"]
+    siglip = _siglip(work)
+    success = RenderSuccess(RenderSuccess.Options())
+    records = []
+    for name, (ref, gen) in P.write_pairs(work / "bench").items():
+        sample = Sample(id=name, image=ref)
+        round_ = _failed() if name in failed else _rounds(gen)
+        scores = {"siglip": siglip.score(sample, round_),
+                  "render-success": success.score(sample, round_)}
+        records.append(SampleRecord(sample_id=name, status="failed" if name in failed else "ok",
+                                    rounds=[round_], final_round=0, scores=scores))
+    summary = summarize(records)
+    means = {m.metric: m.mean for m in summary.metrics}
+    assert means["siglip"] is not None
+    return {"mean": float(means["siglip"]), "success_rate": float(summary.success_rate)}
+
+
+def token_values(work: Path) -> dict[str, float]:
+    from visioncode import Execution, Extraction, RoundRecord, Sample
+    from visioncode_metrics.svg_code import SvgCode
+
+    m = SvgCode(SvgCode.Options(tokenizer="cl100k_base"))
+    out = {}
+    for name, svg in P.expected("vcode_tokens")["svgs"].items():
+        r = RoundRecord(round=0, extraction=Extraction(program=svg),
+                        execution=Execution(status="ok", program=svg))
+        value = m.score(Sample(id=name), r).values["tokens"]
+        assert value is not None
+        out[name] = float(value)
+    return out
+
+
+def teachquiz_values(work: Path) -> dict[str, float]:
+    """visioncode's teachquiz (with the baseline stage) asking a student that gives the
+    replies Code2Video's code graded, question by question."""
+    from visioncode import (
+        Completion,
+        ComponentContext,
+        ModelRequest,
+        Rendering,
+        RoundRecord,
+        Sample,
+    )
+    from visioncode_metrics.teachquiz import Teachquiz
+
+    record = P.expected("code2video_teachquiz")
+    frames = [ref for ref, _ in P.write_pairs(work / "frames", ("identical",)).values()]
+    out: dict[str, float] = {}
+    for concept, quiz in record["quiz"].items():
+        replies = record["replies"][concept]
+
+        def student(request: ModelRequest, replies: dict = replies) -> Completion:
+            _, stage, qid = request.purpose.split(":")
+            return Completion(text=replies[stage][int(qid.removeprefix("q"))])
+
+        m = Teachquiz(Teachquiz.Options(student={"use": "scripted"}, baseline=True),
+                      ComponentContext(name="teachquiz", model_factory=lambda spec, s=student: s))
+        round_ = RoundRecord(round=0, rendering=Rendering(status="ok", renderer="parity",
+                                                          frames=frames, images=frames))
+        values = m.score(Sample(id=concept, text=concept, meta={"quiz": quiz}), round_).values
+        for key, v in values.items():
+            assert v is not None, key
+            out[f"{concept}/{key}"] = float(v)
+        m.close()
+    return out
+
+
+CASES: list[Case] = [
+    Case("ssim", "starvector_ssim", 1e-6, ssim_values,
+         "`ssim` defaults (channels = rgb, win_size = 11)",
+         ["StarVector passes sigma = 1.5, which scikit-image ignores without "
+          "gaussian_weights: both use the uniform 11 x 11 window (no difference)."]),
+    Case("dinov2", "starvector_dino", 1e-6, dino_values,
+         "`dinov2` (local_path = the same tiny model)"),
+    Case("siglip", "vcode_siglip", 1e-6, siglip_values,
+         "`siglip` (local_path = the same tiny model)"),
+    Case("siglip-accounting", "vcode_accounting", 1e-6, accounting_values,
+         "run summary of `siglip` (failure_policy = exclude) and the success rate",
+         ["VCode gives 0.0 to a generated image that has no reference and to a pair that "
+          "raises while scoring; visioncode has no unmatched renders (every render "
+          "belongs to a sample) and reports a scoring error as the sample's error."]),
+    Case("svg-code-tokens", "vcode_tokens", 0.0, token_values,
+         "`svg-code` (tokenizer = cl100k_base)",
+         ["VCode's count_tokens returns 0 when tiktoken fails (e.g. offline without the "
+          "rank file); visioncode stops with an error naming the missing file."]),
+    Case("teachquiz", "code2video_teachquiz", 1e-6, teachquiz_values,
+         "`teachquiz` (baseline = true, a scripted student)",
+         ["A reply `ANSWER = NULL` whose text then has a standalone option letter counts as "
+          "that letter in Code2Video and as wrong in visioncode (not in these fixtures).",
+          "Code2Video sends the video file; visioncode sends keyframes and narration.",
+          "Code2Video counts a failed call as a wrong answer; visioncode retries, then "
+          "reports the sample's error."]),
+]
+
+
+def run(case: Case) -> tuple[dict[str, float], dict[str, float], float]:
+    """(expected, actual, largest absolute difference) of a case."""
+    with tempfile.TemporaryDirectory() as tmp:
+        actual = case.compute(Path(tmp))
+    expected = case.expected()
+    assert set(actual) == set(expected), (sorted(actual), sorted(expected))
+    worst = max(abs(actual[k] - expected[k]) for k in expected)
+    return expected, actual, worst

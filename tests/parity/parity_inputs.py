@@ -1,0 +1,112 @@
+"""Inputs shared by the parity tests and by the script that ran the original code on them
+(`tests/parity/README.md` says how). Everything here is deterministic: images drawn with
+Pillow from fixed shapes, tiny models built from configs under a fixed seed.
+
+A uniquely named module, so it cannot clash with other test folders' helpers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE / "data"
+
+#: Image pairs (name -> reference, candidate): identical, a shape moved, colours changed,
+#: noise added, a different picture, and a pair of different sizes (embedding metrics only).
+PAIRS = ("identical", "moved", "recoloured", "noisy", "different", "resized")
+
+
+def _scene(size: tuple[int, int], *, dx: int = 0, fill: str = "#d62728",
+           second: str = "#1f77b4", text: bool = True) -> Image.Image:
+    w, h = size
+    im = Image.new("RGB", size, "white")
+    d = ImageDraw.Draw(im)
+    d.rectangle([w // 8 + dx, h // 6, w // 2 + dx, h // 2], fill=fill)
+    d.ellipse([w // 2, h // 2, w - w // 8, h - h // 10], fill=second)
+    d.line([0, h - 3, w - 1, 2], fill="black", width=2)
+    if text:
+        d.text((4, 2), "vc", fill="black")
+    return im
+
+
+def pair(name: str) -> tuple[Image.Image, Image.Image]:
+    """The (reference, candidate) images of a named pair, RGB."""
+    size = (64, 48)
+    ref = _scene(size)
+    if name == "identical":
+        return ref, _scene(size)
+    if name == "moved":
+        return ref, _scene(size, dx=9)
+    if name == "recoloured":
+        return ref, _scene(size, fill="#2ca02c", second="#ff7f0e")
+    if name == "noisy":
+        rng = np.random.default_rng(7)
+        noise = rng.integers(-40, 41, size=(size[1], size[0], 3))
+        arr = np.clip(np.asarray(ref, dtype=np.int64) + noise, 0, 255).astype(np.uint8)
+        return ref, Image.fromarray(arr, "RGB")
+    if name == "different":
+        other = Image.new("RGB", size, "#fafad2")
+        d = ImageDraw.Draw(other)
+        for i in range(0, size[0], 8):
+            d.rectangle([i, 0, i + 3, size[1]], fill="#333333")
+        return ref, other
+    if name == "resized":
+        return ref, _scene((80, 80), text=False)
+    raise KeyError(name)
+
+
+def write_pairs(folder: Path, names: tuple[str, ...] = PAIRS) -> dict[str, tuple[Path, Path]]:
+    """Each pair saved as PNG: folder/ref/<name>.png and folder/gen/<name>.png."""
+    out = {}
+    for name in names:
+        ref, gen = pair(name)
+        (folder / "ref").mkdir(parents=True, exist_ok=True)
+        (folder / "gen").mkdir(parents=True, exist_ok=True)
+        rp, gp = folder / "ref" / f"{name}.png", folder / "gen" / f"{name}.png"
+        ref.save(rp)
+        gen.save(gp)
+        out[name] = (rp, gp)
+    return out
+
+
+VISION = {"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2,
+          "num_attention_heads": 2, "image_size": 32, "patch_size": 8}
+TEXT = {"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2,
+        "num_attention_heads": 2, "max_position_embeddings": 16, "vocab_size": 64}
+
+
+def make_siglip(folder: Path) -> Path:
+    """A random SigLIP (seed 0) with its Pillow image processor."""
+    import torch
+    from transformers import SiglipConfig, SiglipImageProcessor, SiglipModel
+
+    folder.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(0)
+    SiglipModel(SiglipConfig(vision_config=VISION, text_config=TEXT)).save_pretrained(folder)
+    SiglipImageProcessor(size={"height": 32, "width": 32}).save_pretrained(folder)
+    return folder
+
+
+def make_dinov2(folder: Path) -> Path:
+    """A random DINOv2 (seed 1) with DINOv2's preprocessing (shortest edge, centre crop,
+    ImageNet statistics), scaled down."""
+    import torch
+    from transformers import BitImageProcessor, Dinov2Config, Dinov2Model
+
+    folder.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(1)
+    Dinov2Model(Dinov2Config(**VISION)).save_pretrained(folder)
+    BitImageProcessor(size={"shortest_edge": 40}, crop_size={"height": 32, "width": 32},
+                      do_center_crop=True, image_mean=[0.485, 0.456, 0.406],
+                      image_std=[0.229, 0.224, 0.225]).save_pretrained(folder)
+    return folder
+
+
+def expected(name: str) -> dict[str, Any]:
+    """A stored record of the original code's outputs (tests/parity/data/<name>.json)."""
+    return json.loads((DATA / f"{name}.json").read_text())
