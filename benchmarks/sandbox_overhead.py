@@ -3,9 +3,11 @@
     .venv/bin/python benchmarks/sandbox_overhead.py            # 300 jobs per variant
     .venv/bin/python benchmarks/sandbox_overhead.py --quick    # 40 jobs
 
-Three variants answer the same trivial request (echo a number), all in one run:
+Four variants answer the same trivial request (echo a number), all in one run:
 
 - `in_process`: the handler called directly (no sandbox at all: the floor);
+- `bare_fork`: this interpreter forking a child that exits at once (the floor of any
+  fork per job on this machine);
 - `one_process`: a warm worker whose `serve(handler, per_job=False)` answers every job
   in its own process (the walls of the whole worker only: bubblewrap, rlimits, cgroup);
 - `per_job`: the default, `serve(handler)`: every job in a fresh child forked from the
@@ -46,6 +48,26 @@ def measure(mode: str, n: int) -> dict[str, Any]:
         wall = time.perf_counter() - start
         return {"jobs": n, "wall_s": round(wall, 4), "per_job_ms": round(wall / n * 1e3, 4),
                 "jobs_per_s": round(n / wall, 1)}
+    if mode == "bare_fork":
+        # The floor of any fork per job: this interpreter forks a child that exits at
+        # once, waited for; CPU of both sides from getrusage.
+        import resource
+
+        def used() -> float:
+            a, b = (resource.getrusage(w) for w in (resource.RUSAGE_SELF,
+                                                    resource.RUSAGE_CHILDREN))
+            return a.ru_utime + a.ru_stime + b.ru_utime + b.ru_stime
+
+        cpu_start, start = used(), time.perf_counter()
+        for _ in range(n):
+            pid = os.fork()
+            if pid == 0:
+                os._exit(0)
+            os.waitpid(pid, 0)
+        wall, cpu_s = time.perf_counter() - start, used() - cpu_start
+        return {"jobs": n, "wall_s": round(wall, 4), "per_job_ms": round(wall / n * 1e3, 3),
+                "jobs_per_s": round(n / wall, 1),
+                "worker_cpu_ms_per_job": round(cpu_s / n * 1e3, 3)}
     with tempfile.TemporaryDirectory(prefix="visioncode-bench-") as folder:
         worker = Worker("sandbox_overhead", Limits(wall_time_s=60), cwd=Path(folder),
                         env={"PYTHONPATH": str(HERE), MODE_ENV: mode})
@@ -93,7 +115,8 @@ def main() -> None:
     from visioncode.sandbox import isolation
 
     load_before = os.getloadavg()
-    results = {mode: measure(mode, n) for mode in ("in_process", "one_process", "per_job")}
+    results = {mode: measure(mode, n)
+               for mode in ("in_process", "bare_fork", "one_process", "per_job")}
     load_after = os.getloadavg()
     overhead = results["per_job"]["per_job_ms"] - results["one_process"]["per_job_ms"]
     data = {

@@ -249,7 +249,7 @@ def test_the_overhead_benchmark_runs(tmp_path: Path) -> None:
                           capture_output=True, text=True, timeout=300, cwd=root)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     data = json.loads(out.read_text())
-    assert set(data["results"]) == {"in_process", "one_process", "per_job"}
+    assert set(data["results"]) == {"in_process", "bare_fork", "one_process", "per_job"}
     assert data["results"]["per_job"]["jobs"] == 5
     assert "fork-per-job" in data["results"]["per_job"]["walls"]
     assert "fork-per-job" not in data["results"]["one_process"]["walls"]
