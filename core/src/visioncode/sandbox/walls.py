@@ -9,6 +9,9 @@ namespaces, no mounts, no kernel keyring, no bpf or perf events, no module loadi
 are syscalls made through ctypes, so they hold for native code too: nothing inside the
 interpreter can take them back, and a child inherits them across fork and exec.
 
+This module is standard library only, and must stay so: a worker whose interpreter has no
+visioncode (the bpy one) loads this file by path to put up the same walls.
+
 `probe()` says which of them this kernel offers; a missing one is reported (loudly, by the
 caller) and the job runs behind the others, with the list of walls actually applied
 recorded for every job.
