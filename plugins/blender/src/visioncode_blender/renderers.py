@@ -142,7 +142,8 @@ class _BlenderRenderer(Renderer):
             finally:
                 for used in jobs:
                     self.bpy.drop_job(used)
-        metadata = {"engine": self.engine, "camera_source": answer.camera_source,
+        metadata: dict[str, Any] = {"engine": self.engine,
+                                    "camera_source": answer.camera_source,
                     "camera": answer.camera,
                     "objects": [o.model_dump() for o in answer.objects],
                     "background": spec.background, "worker_s": answer.worker_s,

@@ -124,6 +124,20 @@ class Walls:
         probe = core.probe() if core is not None else None
         self.landlock_abi = probe.landlock_abi if probe else guard.landlock_abi()
         self.seccomp = bool(probe and probe.seccomp)
+        #: Landlock rules of what every job reads and writes, opened once in the zygote
+        #: (each job child adds its own folder's rule and inherits these descriptors).
+        self._shared: tuple[list[str], list[str], list] | None = None
+
+    def prepare(self, read: list[str], write: list[str]) -> None:
+        """In the zygote: open the rules every job shares, so that a job child resolves
+        one path (its own folder), not the whole toolchain."""
+        core = self.core
+        if core is not None and self.landlock_abi and hasattr(core, "open_rules"):
+            from pathlib import Path
+
+            rules = core.open_rules([Path(p) for p in read], [Path(p) for p in write],
+                                    self.landlock_abi)
+            self._shared = (list(read), list(write), list(rules))
 
     @classmethod
     def load(cls) -> Walls:
@@ -186,8 +200,13 @@ class Walls:
         core, abi = self.core, self.landlock_abi
         assert core is not None
         if hasattr(core, "open_rules"):  # rules opened first, then restricted
-            return list(core.apply_landlock(core.open_rules(read, write, abi),
-                                            network=False, abi=abi))
+            shared = self._shared
+            if shared is not None and [str(p) for p in read] == shared[0] and \
+                    [str(p) for p in write][1:] == shared[1]:
+                rules = shared[2] + list(core.open_rules([], write[:1], abi))
+            else:
+                rules = list(core.open_rules(read, write, abi))
+            return list(core.apply_landlock(rules, network=False, abi=abi))
         try:
             return list(core.apply_landlock(read, write, network=False, abi=abi))
         except TypeError:  # a core whose Landlock call this module does not know

@@ -87,6 +87,15 @@ class Zygote:
         self.jobs = os.path.join(scratch, "jobs")
         self.audit, self.proto = audit, proto
         self.walls = job_walls
+        job_walls.prepare(self.job_read(), self.job_write())
+
+    def job_read(self) -> list[str]:
+        """What every job may read (besides its own folder)."""
+        return self.read + list(guard.SYSTEM_READ)
+
+    def job_write(self) -> list[str]:
+        """What every job may write besides its own folder: the shader cache, devices."""
+        return [*([self.cache] if self.cache else []), *guard.SYSTEM_WRITE]
 
     def job_folder(self, request: dict) -> str:
         """The host-made job folder the request names: a plain folder directly under
@@ -177,8 +186,7 @@ class Zygote:
             os.makedirs(folder, exist_ok=True)
         os.chdir(job)
         os.environ.update({"HOME": home, "TMPDIR": tmp, "TMP": tmp, "TEMP": tmp})
-        writable = [job, *([self.cache] if self.cache else []), *guard.SYSTEM_WRITE]
-        applied = self.walls.apply(self.read + list(guard.SYSTEM_READ), writable)
+        applied = self.walls.apply(self.job_read(), [job, *self.job_write()])
         self.audit.narrow(read=[job], write=[job])
         self.audit.arm()
         walls_s = time.perf_counter() - entered
