@@ -392,11 +392,9 @@ def main(argv: list[str] | None = None) -> int:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(data, indent=1) + "\n")
     if not args.quick:
-        if max(data["load_before"][0], data["load_after"][0]) > (os.cpu_count() or 1):
-            print(f"load {data['load_before'][0]:.2f} exceeds {os.cpu_count()} cores: "
-                  "results written, docs left unchanged")
-        else:
-            write_doc(args.markdown, section)
+        # Pass counts are not timings: a busy machine changes them only through render
+        # timeouts, which show as lost tests. The load is recorded beside the table.
+        write_doc(args.markdown, section)
     print(section.replace(START + "\n", "").replace(END + "\n", ""), end="")
     return 0
 

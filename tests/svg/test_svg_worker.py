@@ -96,3 +96,40 @@ def test_close_stops_the_worker_and_render_restarts_it(tmp_path: Path) -> None:
         assert renderer.render(simple, RenderSpec(width=8, height=8), tmp_path / "b").ok
     finally:
         renderer.close()
+
+
+@pytest.mark.parametrize("forged", [
+    {"file": "../../etc/passwd"}, {"file": "/etc/passwd"}, {"width": "many"},
+    {"extra": "field"}, {"version": "x" * 500},
+])
+def test_a_forged_answer_is_refused(forged: dict) -> None:
+    """The answer is data: anything but a RenderAnswer naming the job's own render.png
+    fails that render (`bad_answer`) and nothing of it is used."""
+    from visioncode import SandboxError, parse_answer
+    from visioncode_svg.protocol import RenderAnswer
+
+    good = {"ok": True, "width": 8, "height": 8, "version": "resvg", "render_s": 0.1}
+    assert parse_answer(RenderAnswer, good).file == "render.png"
+    with pytest.raises(SandboxError) as caught:
+        parse_answer(RenderAnswer, {**good, **forged})
+    assert caught.value.reason == "bad_answer"
+
+
+def test_the_request_carries_the_document_not_a_path(tmp_path: Path) -> None:
+    """The worker's job reads nothing of the host's files: a request naming a path is
+    refused by the request model, and the real request renders from its text."""
+    from pydantic import ValidationError
+
+    from visioncode_svg.protocol import RenderRequest
+
+    with pytest.raises(ValidationError):
+        RenderRequest.model_validate({"engine": "resvg", "svg": SIMPLE, "width": 8,
+                                      "height": 8, "out": str(tmp_path / "x.png")})
+    renderer = ResvgRenderer()
+    try:
+        ex = execute(SvgExecutor(), SIMPLE, tmp_path / "exec")
+        r = renderer.render(ex, RenderSpec(width=8, height=8), tmp_path / "render")
+        assert r.ok and (tmp_path / "render" / "render.png").is_file()
+        assert not list(tmp_path.glob("render/*.part"))
+    finally:
+        renderer.close()
