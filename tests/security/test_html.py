@@ -15,6 +15,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -240,3 +241,129 @@ def test_websocket_and_http_blocked_with_and_without_namespace(
     kinds = {b["type"] for b in answer["blocked"]}
     assert {"websocket", "fetch", "image"} <= kinds
     assert listener.hits == []
+
+
+def test_a_page_leaves_nothing_for_the_next_page(tmp_path: Path) -> None:
+    """The attacker's first page plants a marker everywhere a page can write (storage,
+    cookie, IndexedDB, window.name, a global, a service worker it tries to register);
+    its second page, the next job of the same warm worker (a prepared context), looks
+    everywhere and writes what it finds into its DOM. The marker is not there."""
+    mark = f"PLANTED-{uuid.uuid4().hex[:10]}"
+    plant = f"""<!DOCTYPE html><html><body><p id=o>planting</p><script>
+      localStorage.setItem('m', '{mark}'); sessionStorage.setItem('m', '{mark}');
+      document.cookie = 'm={mark}; max-age=86400; path=/'; window.name = '{mark}';
+      globalThis.planted = '{mark}'; history.pushState({{}}, '', '/{mark}');
+      try {{ navigator.serviceWorker.register('/sw.js'); }} catch (e) {{}}
+      const r = indexedDB.open('m', 1);
+      r.onupgradeneeded = () => r.result.createObjectStore('s');
+      r.onsuccess = () => {{ const t = r.result.transaction('s', 'readwrite');
+        t.objectStore('s').put('{mark}', 'k');
+        t.oncomplete = () => document.getElementById('o').textContent = 'planted'; }};
+    </script></body></html>"""
+    look = """<!DOCTYPE html><html><body><p id=o>looking</p><script>
+      const found = [localStorage.getItem('m'), sessionStorage.getItem('m'), document.cookie,
+                     window.name, String(globalThis.planted), location.href,
+                     String(history.length)];
+      const r = indexedDB.open('m', 1);
+      r.onupgradeneeded = () => r.result.createObjectStore('s');
+      r.onsuccess = () => { const q = r.result.transaction('s').objectStore('s').get('k');
+        q.onsuccess = () => { found.push(String(q.result));
+          document.getElementById('o').textContent = 'found ' + found.join('|'); }; };
+    </script></body></html>"""
+    client = BrowserClient(BrowserLimits(timeout_s=20))
+    try:
+        for i in range(2):
+            pages = []
+            for name, html in (("plant", plant), ("look", look)):
+                page = tmp_path / f"{name}{i}.html"
+                page.write_text(html)
+                pages.append(client.run({
+                    "html": str(page), "out_dir": str(tmp_path / f"{name}{i}"),
+                    "width": 320, "height": 240, "background": "#ffffff", "actions": [],
+                    "shots": "last", "dom": True, "network_idle_ms": 200}))
+            planted, looked = pages
+            assert planted["status"] == looked["status"] == "ok"
+            assert "planted" in Path(planted["steps"][-1]["dom"]).read_text()
+            dom = Path(looked["steps"][-1]["dom"]).read_text()
+            assert "found " in dom and mark not in dom, dom
+            # No storage, no cookie, no window.name, no global, the page's own URL, and a
+            # history of about:blank and this page only; nothing in IndexedDB.
+            assert "found ||||undefined|http://page.visioncode.invalid/|2|undefined" in dom
+    finally:
+        client.close()
+
+
+ANIMATION_CONFIG = CONFIG.replace("[render]\nwidth = 320\nheight = 240\n",
+                                  "[render]\nwidth = 160\nheight = 120\nfps = 10\nframes = 5\n")
+
+
+def test_hostile_animations_fail_or_are_bounded(
+        tmp_path: Path, listener: Listener, canary: Canary) -> None:
+    """Pages rendered as frames (RenderSpec fps/frames) by the chromium renderer: an
+    endless animation is cut at 5 frames, a page that blocks seeking fails as
+    `timeout`, a timer flood is bounded, a page that tampers with the clock and the
+    animation API cannot stop the seeking, and a page that reaches for the network and
+    local files in every frame gets nothing out, in any frame."""
+    http, ws = listener.http_url, listener.ws_url
+    answers = {
+        "good": "<p>ok</p><div style='width:20px;height:20px;background:red;"
+                "animation:m 1s infinite'></div><style>@keyframes m{to{margin-left:100px}}"
+                "</style>",
+        "endless": "<canvas id=c></canvas><script>(function f(t) { "
+                   "document.getElementById('c').width = 1 + t % 100; "
+                   "requestAnimationFrame(f); })(0);</script>",
+        "blocks-seeking": "<p>x</p><script>requestAnimationFrame(function f(t) { "
+                          "if (t > 150) for (;;) {} requestAnimationFrame(f); });</script>",
+        "timer-flood": "<p id=n>0</p><script>let n = 0; function f() { n++; "
+                       "for (let i = 0; i < 4; i++) setTimeout(f, 0); } f();"
+                       "setInterval(() => document.getElementById('n').textContent = n, 50);"
+                       "</script>",
+        "tamper": "<p id=t>t</p><script>"
+                  "try { window.__visioncode_clock = null; } catch (e) {}"
+                  "try { Object.defineProperty(window, '__visioncode_clock', {value: 1}); }"
+                  " catch (e) {}"
+                  "Animation.prototype.pause = () => { for (;;) {} };"
+                  "SVGSVGElement.prototype.setCurrentTime = () => { for (;;) {} };"
+                  "Document.prototype.getAnimations = () => { for (;;) {} };"
+                  "</script><div style='animation:m 1s infinite'>m</div>"
+                  "<style>@keyframes m{to{opacity:0}}</style>",
+        "network-every-frame": f"""<p>net</p><script>
+            setInterval(() => {{  // once per frame at 10 fps
+              const i = new Image(); i.src = '{http}frame.png?' + performance.now();
+              fetch('{http}fetch').catch(() => {{}});
+              try {{ new WebSocket('{ws}'); }} catch (e) {{}}
+              fetch('file://{canary.file}').then(r => r.text())
+                .then(t => document.body.append(t)).catch(() => {{}});
+            }}, 100);</script>""",
+    }
+    replay = tmp_path / "answers.jsonl"
+    replay.write_text("".join(json.dumps({"sample_id": k, "text": v}) + "\n"
+                              for k, v in answers.items()))
+    records = run_battery(ANIMATION_CONFIG.replace("REPLAY", str(replay)), tmp_path,
+                          [{"id": k, "text": k} for k in answers])
+    assert set(records) == set(answers)
+
+    def frames_of(sample: str) -> Any:
+        rec = records[sample]
+        assert rec.status == "ok", (sample, rec.reason)
+        rendering = rec.rounds[0].rendering
+        assert rendering is not None and len(rendering.frames) == 5, sample
+        return rendering
+
+    frames_of("good")
+    frames_of("endless")
+    assert frames_of("tamper").metadata["clock"]["animations"] >= 1
+    flood = frames_of("timer-flood").metadata["clock"]
+    assert flood["timers_dropped"] > 0
+    net = frames_of("network-every-frame")
+    assert net.metadata["blocked_count"] >= 5  # tried in every frame, blocked every time
+    stuck = records["blocks-seeking"]
+    assert stuck.status == "failed" and stuck.rounds[0].status == "timeout", stuck.reason
+    # (In real time the executor's load meets the endless callback first; the frame
+    # path's own timeout is tests/html/test_html_animation.py's.)
+    assert "time_limit" in (stuck.reason or "")
+    assert listener.hits == []
+    run = tmp_path / "battery" / "run"
+    text = "\n".join(p.read_bytes().decode("latin-1") for p in run.rglob("*") if p.is_file())
+    assert canary.secret not in text
+    canary.assert_untouched()

@@ -126,6 +126,7 @@ class JobLog:
         self.dialogs: list[dict[str, str]] = []
         self.popups: list[str] = []
         self.downloads: list[str] = []
+        self.popup_pages: list[Page] = []
         self.crashed = False
         self.inflight = 0
 
@@ -168,6 +169,9 @@ class JobLog:
             await dialog.dismiss()
 
     async def on_popup(self, page: Page) -> None:
+        if any(seen is page for seen in self.popup_pages):
+            return
+        self.popup_pages.append(page)
         self.add(self.popups, page.url[:MAX_TEXT])
         with contextlib.suppress(PlaywrightError):
             await page.close()
@@ -629,6 +633,12 @@ async def run_job(session: BrowserSession, req: dict[str, Any]) -> dict[str, Any
         status, reason = "crashed", f"{stage}: {_first_line(exc)}"
     finally:
         if prepared is not None:
+            # A popup the page opened may not have been announced yet: every page of the
+            # context but the job's own is one.
+            for other in list(prepared.ctx.pages):
+                if other is not prepared.page and not session.watchdog.fired:
+                    with contextlib.suppress(PlaywrightError, TimeoutError):
+                        await asyncio.wait_for(log.on_popup(other), 5)
             prepared.job.clear()  # late events of this page reach no later job
             session.release(prepared)
         fired = session.watchdog.disarm()
