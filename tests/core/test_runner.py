@@ -278,3 +278,15 @@ def test_retry_errors_reruns_only_errored_samples(small_config: Path, tmp_path: 
 def test_records_carry_the_sample_meta(small_config: Path, tmp_path: Path) -> None:
     run(small_config, tmp_path / "run")
     assert {r.meta["subset"] for r in RunStore(tmp_path / "run").load()} == {"icon"}
+
+
+def test_record_paths_are_made_relative_only_where_a_value_starts_with_the_run_dir() -> None:
+    from visioncode.store import _relative_json
+
+    run = "/runs/r1/"
+    data = {"image": f"{run}artifacts/a.png", "list": [f"{run}b", "x/runs/r1/"],
+            "quote": f'say "{run}"', "backslash": "ends\\", "next": f"{run}c",
+            "near": "/runs/r1x/d"}
+    assert json.loads(_relative_json(data, run)) == {
+        "image": "artifacts/a.png", "list": ["b", "x/runs/r1/"], "quote": f'say "{run}"',
+        "backslash": "ends\\", "next": "c", "near": "/runs/r1x/d"}

@@ -52,3 +52,17 @@ def test_error_record_and_log_name_the_stage_that_raised(
     events = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
     [error] = [e for e in events if e["event"] == "sample.error"]
     assert error["stage"] == stage and error["sample_id"] == "s0"
+
+
+def test_a_plugin_put_on_the_path_after_a_load_is_found(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """stevedore remembers each namespace it listed; the registry makes it look again
+    when the path changed, so a plugin installed mid-process loads."""
+    from visioncode import registry
+
+    from . import plugin_stages
+    from .conftest import use_site
+
+    assert registry.load("renderer", "cairosvg").__name__.endswith("Renderer")
+    use_site(plugin_stages.install(tmp_path / "site"), monkeypatch)
+    assert registry.load("renderer", "stage-renderer").__name__ == "StageRenderer"

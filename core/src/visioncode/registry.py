@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import sys
 import traceback
 from dataclasses import dataclass
 from importlib import metadata
@@ -50,11 +51,39 @@ def strict() -> bool:
     return os.environ.get(STRICT_ENV, "").lower() in {"1", "true", "yes"}
 
 
+#: (sys.path at the time, its folders' modification times) -> every entry point: one
+#: scan of the installed distributions serves every lookup until something is installed
+#: or the path changes (a pipeline looks each of its components up; the scan reads the
+#: metadata of every distribution, tenths of a second with torch and friends installed).
+_scanned: tuple[tuple[tuple[str, int], ...], Any] | None = None
+
+
+def _entry_points() -> Any:
+    global _scanned
+    key = tuple((p, _mtime(p)) for p in sys.path)
+    if _scanned is None or _scanned[0] != key:
+        _scanned = (key, metadata.entry_points())
+        # stevedore keeps every namespace it listed for the life of the process: a
+        # plugin installed or put on the path since then would be found here and then
+        # fail to load there.
+        extension = sys.modules.get("stevedore.extension")
+        if extension is not None:
+            extension.ExtensionManager.ENTRY_POINT_CACHE.clear()
+    return _scanned[1]
+
+
+def _mtime(path: str) -> int:
+    try:
+        return os.stat(path or ".").st_mtime_ns
+    except OSError:
+        return -1
+
+
 def list_components(kind: str | None = None) -> list[EntryInfo]:
     """Every installed component (of one kind), from metadata alone, sorted by name."""
     kinds = [kind] if kind else list(KINDS)
     out: list[EntryInfo] = []
-    every = metadata.entry_points()  # one scan of the installed distributions
+    every = _entry_points()
     for k in kinds:
         seen: set[tuple[str, str]] = set()
         for ep in every.select(group=NAMESPACES[k]):

@@ -83,24 +83,36 @@ def code_digest(cls: type) -> str:
     return h.hexdigest()
 
 
+_deps: dict[tuple[str, str], dict[str, str]] = {}
+
+
+def _dependency_versions(dist: str) -> dict[str, str]:
+    """Versions of a distribution's direct dependencies (once per process and version:
+    each lookup parses a distribution's metadata)."""
+    try:
+        key = (dist, metadata.version(dist))
+    except metadata.PackageNotFoundError:
+        return {}
+    if key not in _deps:
+        deps: dict[str, str] = {}
+        for req in metadata.requires(dist) or []:
+            if "extra ==" in req:
+                continue
+            name = re.split(r"[\s<>=!~;\[(]", req, maxsplit=1)[0]
+            try:
+                deps[name] = metadata.version(name)
+            except metadata.PackageNotFoundError:
+                continue
+        _deps[key] = deps
+    return dict(_deps[key])
+
+
 def renderer_identity(renderer: Component) -> dict[str, Any]:
     """What, besides the program and the spec, decides a renderer's pixels: its name and
     class, its options, its distribution's version, its direct dependencies' versions,
     and the digest of its code (`code_digest`)."""
     dist = renderer.context.distribution
-    deps: dict[str, str] = {}
-    if dist:
-        try:
-            for req in metadata.requires(dist) or []:
-                if "extra ==" in req:
-                    continue
-                name = re.split(r"[\s<>=!~;\[(]", req, maxsplit=1)[0]
-                try:
-                    deps[name] = metadata.version(name)
-                except metadata.PackageNotFoundError:
-                    continue
-        except metadata.PackageNotFoundError:
-            pass
+    deps = _dependency_versions(dist) if dist else {}
     cls = type(renderer)
     return {"name": renderer.name, "class": f"{cls.__module__}.{cls.__qualname__}",
             "distribution": dist, "version": renderer.version, "dependencies": deps,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextvars
 import os
 import platform
+import shutil
 import sys
 import threading
 import time
@@ -112,9 +113,14 @@ class Runner:
         self.workers = workers or loaded.config.run.workers
         self.per_worker = loaded.config.run.samples_per_worker
         self.limit = limit if limit is not None else loaded.config.dataset.limit
+        #: The pipeline `_manifest` built, kept for an in-process run's samples.
+        self._kept: Pipeline | None = None
+        self._samples: list[Sample] | None = None
 
     def samples(self) -> list[Sample]:
-        return load_dataset(self.loaded.config.dataset.path, self.limit)
+        if self._samples is None:
+            self._samples = load_dataset(self.loaded.config.dataset.path, self.limit)
+        return self._samples
 
     def run(self, *, resume: bool = False, progress: Progress | None = None,
             console: str = "human", verbose: bool = False,
@@ -132,7 +138,18 @@ class Runner:
                 f"{self.store.dir} is a folder that is not a visioncode run (no run.json) "
                 f"and is not empty; choose another --out, or a new or empty folder")
         else:
-            self.store.create(self._manifest(), self.loaded.config.model_dump(mode="json"))
+            # The kept pipeline's components may start workers now: they must be able to
+            # write the artifacts folder, as those started during the run can.
+            made = [d for d in (self.store.dir, self.store.artifacts) if not d.exists()]
+            self.store.artifacts.mkdir(parents=True, exist_ok=True)
+            try:
+                with writable_folders(self.store.artifacts):
+                    manifest = self._manifest()
+            except BaseException:
+                for d in reversed(made):  # leave no half-made run directory behind
+                    shutil.rmtree(d, ignore_errors=True)
+                raise
+            self.store.create(manifest, self.loaded.config.model_dump(mode="json"))
         run_id = self.store.manifest().run_id
         logs.configure(self.store.dir / "log.jsonl", console=console, verbose=verbose)
         structlog.contextvars.bind_contextvars(run_id=run_id)
@@ -147,10 +164,6 @@ class Runner:
         source = self.loaded.source
         hide_config_secrets(self.loaded.config.model_dump(mode="json"),
                             source.parent if source is not None else Path.cwd())
-        # Keys files the config names are hidden from every sandboxed child.
-        source = self.loaded.source
-        hide_config_secrets(self.loaded.config.model_dump(mode="json"),
-                            source.parent if source is not None else Path.cwd())
         # Sandboxed children (warm workers too) may write each sample's outputs there.
         try:
             with writable_folders(self.store.artifacts):
@@ -159,6 +172,10 @@ class Runner:
                     if progress:
                         progress(record, i, total)
         finally:
+            self.store.sync()
+            if self._kept is not None:  # an interrupted run never reached _execute
+                self._kept.close()
+                self._kept = None
             structlog.contextvars.unbind_contextvars("run_id")
         wanted = {s.id for s in samples}
         records = [r for r in self.store.load() if r.sample_id in wanted]
@@ -169,9 +186,24 @@ class Runner:
                  ok=summary.ok, failed=summary.failed, errors=summary.errors)
         return summary
 
+    def _in_process(self) -> bool:
+        """Whether the samples run on one Pipeline in this process."""
+        return (self.loaded.config.run.backend == "local" and self.per_worker == 1
+                and (self.workers == 1 or len(self.samples()) == 1))
+
     def _manifest(self) -> RunManifest:
-        with Pipeline(self.loaded) as pipeline:  # validates that every component starts
+        # Building the pipeline validates that every component starts. A run in this
+        # process keeps it for its samples instead of starting every component twice.
+        pipeline = Pipeline(self.loaded, self.plugins if self._in_process() else None)
+        try:
             components = pipeline.info()
+        except BaseException:
+            pipeline.close()
+            raise
+        if self._in_process():
+            self._kept = pipeline
+        else:
+            pipeline.close()
         return RunManifest(
             run_id=f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}",
             config_path=str(self.loaded.source or ""), config_hash=self.loaded.hash,
@@ -193,7 +225,8 @@ class Runner:
             return
         if self.workers == 1 or len(todo) == 1:
             if self.per_worker == 1:
-                with Pipeline(self.loaded, self.plugins) as pipeline:
+                kept, self._kept = self._kept, None
+                with kept or Pipeline(self.loaded, self.plugins) as pipeline:
                     for sample in todo:
                         yield pipeline.run_sample(sample, artifacts / sample.id)
             else:
