@@ -184,6 +184,33 @@ def teachquiz_values(work: Path) -> dict[str, float]:
     return out
 
 
+def design2code_scoring_values(work: Path) -> dict[str, float]:
+    from visioncode_html.design2code_protocol import score_blocks
+
+    out = {}
+    for name, (prediction, reference) in P.BLOCK_CASES.items():
+        scores = score_blocks(prediction, reference)
+        for key in ("block_match", "text", "position", "color"):
+            out[f"{name}/{key}"] = float(scores[key])
+    return out
+
+
+def design2code_structural_values(work: Path) -> dict[str, float]:
+    """The structural mode's one-to-one matching on the same blocks (for its deviation)."""
+    from visioncode_html.blocks import Block, match_blocks
+
+    def blocks(raw: list[dict[str, Any]]) -> list[Block]:
+        return [Block(b["text"], *b["bbox"], tuple(float(c) for c in b["color"]))
+                for b in raw]
+
+    out = {}
+    for name, (prediction, reference) in P.BLOCK_CASES.items():
+        m = match_blocks(blocks(prediction), blocks(reference))
+        for key in ("block_match", "text", "position", "color"):
+            out[f"{name}/{key}"] = float(getattr(m, key) or 0.0)
+    return out
+
+
 CASES: list[Case] = [
     Case("ssim", "starvector_ssim", 1e-6, ssim_values,
          "`ssim` defaults (channels = rgb, win_size = 11)",
@@ -202,6 +229,10 @@ CASES: list[Case] = [
          "`svg-code` (tokenizer = cl100k_base)",
          ["VCode's count_tokens returns 0 when tiktoken fails (e.g. offline without the "
           "rank file); visioncode stops with an error naming the missing file."]),
+    Case("design2code-scoring", "design2code_scoring", 1e-6, design2code_scoring_values,
+         "`design2code_protocol.score_blocks` (protocol = design2code) on the same blocks",
+         ["Block detection (inked pixels of colour-coded text in 1280 x 720 full-page "
+          "screenshots) is not compared here: see the design2code page."]),
     Case("teachquiz", "code2video_teachquiz", 1e-6, teachquiz_values,
          "`teachquiz` (baseline = true, a scripted student)",
          ["A reply `ANSWER = NULL` whose text then has a standalone option letter counts as "

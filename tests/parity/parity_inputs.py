@@ -110,3 +110,39 @@ def make_dinov2(folder: Path) -> Path:
 def expected(name: str) -> dict[str, Any]:
     """A stored record of the original code's outputs (tests/parity/data/<name>.json)."""
     return json.loads((DATA / f"{name}.json").read_text())
+
+
+def _b(text: str, x: float, y: float, w: float, h: float,
+       color: tuple[int, int, int] = (0, 0, 0)) -> dict[str, Any]:
+    return {"text": text, "bbox": (x, y, w, h), "color": color}
+
+
+_PAGE = [
+    _b("welcome to our store", 0.1, 0.05, 0.5, 0.06, (20, 20, 20)),
+    _b("fresh fruit every day", 0.1, 0.15, 0.4, 0.04, (90, 90, 90)),
+    _b("apples", 0.1, 0.3, 0.1, 0.03, (200, 30, 30)),
+    _b("pears", 0.3, 0.3, 0.1, 0.03, (30, 160, 30)),
+    _b("contact us at the market", 0.1, 0.8, 0.45, 0.04, (10, 10, 200)),
+]
+
+#: Design2Code block lists (prediction, reference), boxes as page fractions, lower-cased
+#: text: the scoring steps after block detection, case by case.
+BLOCK_CASES: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {
+    "identical": (_PAGE, _PAGE),
+    "text_changed": ([_b("welcome to my shop", 0.1, 0.05, 0.45, 0.06, (20, 20, 20)),
+                      *_PAGE[1:]], _PAGE),
+    "split_line": ([_b("welcome to", 0.1, 0.05, 0.22, 0.06, (20, 20, 20)),
+                    _b("our store", 0.34, 0.05, 0.2, 0.06, (20, 20, 20)), *_PAGE[1:]], _PAGE),
+    "moved_recoloured": ([{**b, "bbox": (b["bbox"][0] + 0.2, b["bbox"][1] + 0.05,
+                                         *b["bbox"][2:]), "color": (b["color"][2],
+                                                                    b["color"][0], 120)}
+                          for b in _PAGE], _PAGE),
+    "missing_block": ([_PAGE[0], _PAGE[1], _PAGE[4]], _PAGE),
+    "same_box_twice": ([*_PAGE[:2], _b("apples", 0.1, 0.3, 0.1, 0.03, (200, 30, 30)),
+                        _b("and more", 0.1, 0.3, 0.1, 0.03, (100, 30, 30)), *_PAGE[3:]], _PAGE),
+    "list_items": ([_b(f"item number {i}", 0.1, 0.1 * i, 0.3, 0.04) for i in range(1, 7)],
+                   [_b(f"item number {i}", 0.12, 0.1 * i + 0.01, 0.3, 0.04)
+                    for i in (1, 2, 4, 3, 5, 6)]),
+    "no_match": ([_b("zzz qqq", 0.2, 0.2, 0.2, 0.05)], _PAGE),
+    "no_prediction_text": ([], _PAGE),
+}

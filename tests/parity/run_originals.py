@@ -28,6 +28,8 @@ import parity_inputs as P  # noqa: E402
 
 STARVECTOR = "joanrod/star-vector@0e083c1911760aa31bc576ca7f337a7f8ee605ec"
 VCODE = "CSU-JPG/VCode@e711c71805cfbbbb571ea8e992e27d69b1108236"
+# visual_score.py as last changed (one commit after acaf2c6)
+DESIGN2CODE = "NoviScl/Design2Code@0f57d58bf6d1393a6624223f026342477769f822"
 CODE2VIDEO = "showlab/Code2Video@36a608c81ecb5761e2569a4b7e5f875a0c369cbb"
 
 #: SVG programs whose token counts are compared (VCode counts generated_svgs/*.svg).
@@ -221,14 +223,50 @@ def code2video() -> None:
         "quiz": QUIZ, "replies": REPLIES, "values": results})
 
 
+def design2code_scoring() -> None:
+    """`visual_eval_v3_multi` after block detection: `get_blocks_ocr_free` answers the
+    stored block lists, the screenshot command is not run (no page is scored by pixels
+    here), and CLIP is left out (its score is 0 and not compared)."""
+    sys.path.insert(0, str(SCRATCH / "d2c"))
+    sys.path.insert(0, str(SCRATCH / "stubs"))
+    from Design2Code.metrics import visual_score as vs
+
+    work = SCRATCH / "d2c_blocks"
+    work.mkdir(exist_ok=True)
+    results = {}
+    for name, (prediction, reference) in P.BLOCK_CASES.items():
+        pred_html, ref_html = work / f"{name}_pred.html", work / f"{name}_ref.html"
+        for page in (pred_html, ref_html):
+            page.write_text("<html><body><p>page</p></body></html>")
+        by_image = {str(pred_html).replace(".html", ".png"): prediction,
+                    str(ref_html).replace(".html", ".png"): reference}
+        vs.get_blocks_ocr_free = lambda image, by_image=by_image: json.loads(
+            json.dumps(by_image[image]))
+        vs.os.system = lambda command: 0
+        vs.calculate_clip_similarity_with_blocks = lambda *a: 0.0
+        [[_, _, (size, text, position, colour, _)]] = vs.visual_eval_v3_multi(
+            [[str(pred_html)], str(ref_html)])
+        results[name] = {"block_match": float(size), "text": float(text),
+                         "position": float(position), "color": float(colour)}
+    write("design2code_scoring", {
+        "metric": "design2code (protocol = design2code), scoring of detected blocks",
+        "reference": DESIGN2CODE,
+        "function": ("Design2Code/metrics/visual_score.py: visual_eval_v3_multi (re-indented "
+                     "lines 458-467 to parse; get_blocks_ocr_free, the screenshot command and "
+                     "CLIP replaced)"),
+        "inputs": "parity_inputs.BLOCK_CASES", "values": results})
+
+
 if __name__ == "__main__":
     work = SCRATCH / "inputs"
     pairs = P.write_pairs(work)
-    which = set(sys.argv[2:]) or {"starvector", "vcode", "code2video"}
+    which = set(sys.argv[2:]) or {"starvector", "vcode", "code2video", "design2code_scoring"}
     if "starvector" in which:
         starvector(pairs)
     if "vcode" in which:
         vcode(pairs, SCRATCH)
+    if "design2code_scoring" in which:
+        design2code_scoring()
     if "code2video" in which:
         sys.path.insert(0, str(SCRATCH / "src" / "code2video"))
         code2video()
