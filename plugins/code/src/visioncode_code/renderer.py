@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from PIL import Image
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from visioncode import (
     ComponentContext,
@@ -44,6 +44,7 @@ from visioncode import (
     RenderSpec,
     SandboxError,
     Worker,
+    parse_answer,
 )
 
 WORKER_MODULE = "visioncode_code.worker"
@@ -85,6 +86,42 @@ class CodeImageOptions(ComponentOptions):
     limits: Limits = Field(default_factory=lambda: Limits(wall_time_s=30, memory_mb=2048,
                                                           processes=32),
                            description="per drawing: wall time, memory")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LineBox(_Strict):
+    line: int = Field(ge=1)
+    rows: int = Field(ge=1)
+    text: str = Field(max_length=2000)
+    box: list[float] = Field(min_length=4, max_length=4)
+
+
+class DrawMeta(_Strict):
+    language: str
+    style: str
+    font: str
+    font_size: int
+    downscale: int
+    wrap_columns: int
+    tab_size: int
+    line_height: float
+    char_width: float
+    rows: int
+    full_size: list[int] = Field(min_length=2, max_length=2)
+    lines: list[LineBox]
+
+
+class DrawAnswer(_Strict):
+    """The drawing worker's answer: the PNG (base64) and its layout, or why not."""
+
+    ok: bool
+    png: str | None = None
+    meta: DrawMeta | None = None
+    kind: str | None = None
+    error: str | None = Field(None, max_length=20_000)
 
 
 def _version() -> str:
@@ -169,18 +206,22 @@ class CodeImageRenderer(Renderer):
         except SandboxError as exc:
             return failed("timeout" if exc.reason == "timeout" else "error",
                           f"drawing the code failed: {exc}")
-        if not answer.get("ok"):
-            return failed("error", str(answer.get("error", "drawing the code failed"))[:2000])
         try:
-            data = base64.b64decode(str(answer["png"]), validate=True)
+            parsed = parse_answer(DrawAnswer, answer)
+        except SandboxError as exc:
+            return failed("error", str(exc))
+        if not parsed.ok or parsed.png is None or parsed.meta is None:
+            return failed("error", (parsed.error or "drawing the code failed")[:2000])
+        try:
+            data = base64.b64decode(parsed.png, validate=True)
             with Image.open(io.BytesIO(data)) as im:
                 if im.format != "PNG":
                     raise ValueError("not a PNG")
                 image = im.convert("RGBA" if "A" in im.getbands() else "RGB")
-            meta = dict(answer["meta"])
-            lines = list(meta["lines"])
-        except (KeyError, TypeError, ValueError, OSError, binascii.Error) as exc:
-            return failed("error", f"the drawing worker's answer was unusable: {exc}")
+        except (ValueError, OSError, binascii.Error, Image.DecompressionBombError) as exc:
+            return failed("error", f"the drawing worker's image was unusable: {exc}")
+        meta = parsed.meta.model_dump()
+        lines = meta["lines"]
         if self.options.size == "spec":
             image, lines = _fit(image, lines, spec, self.options.background == "spec")
         workdir = Path(workdir)
