@@ -217,3 +217,20 @@ def test_a_worker_that_cannot_start_in_time_fails_the_render(tmp_path: Path) -> 
     finally:
         r.close()
     assert got.status == "timeout" and "no start within 0.05s" in got.error
+
+
+def test_a_still_scene_failing_after_its_code_says_so(renderer: ManimRenderer,
+                                                      tmp_path: Path) -> None:
+    # the drawing fails only once construct() has returned, in Manim's frame capture,
+    # through a method that has no line of the program
+    program = scene("""
+sq = Square(fill_opacity=1)
+self.add(sq)
+sq.get_fill_rgbas = {}.pop
+""")
+    r = render(renderer, program, tmp_path)
+    assert r.status == "error"
+    error = r.metadata["error"]
+    assert error["kind"] == "TypeError" and error["line"] is None
+    assert "after the program's construct() had finished" in error["traceback"]
+    assert "before any line of the program ran" not in (r.error or "")

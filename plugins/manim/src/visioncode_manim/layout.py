@@ -61,7 +61,7 @@ class Fault(BaseModel):
 
 def _label(m: dict[str, Any]) -> str:
     text = m.get("text")
-    name = m.get("type", "Mobject")
+    name = str(m.get("type", "Mobject"))
     if isinstance(text, str) and text.strip():
         short = " ".join(text.split())
         return f'{name} "{short[:40]}{"..." if len(short) > 40 else ""}"'

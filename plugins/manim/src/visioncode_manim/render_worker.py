@@ -295,8 +295,8 @@ def handle(request: dict[str, Any]) -> dict[str, Any]:
                                      f"result; stderr ends with: {tail[-600:].strip()}"}}
     if not result.get("ok"):
         error = result.get("error") or {}
-        status = "memory" if error.get("kind") == "MemoryError" else "error"
-        return {**answer, "ok": False, "status": status, "error": error,
+        state = "memory" if error.get("kind") == "MemoryError" else "error"
+        return {**answer, "ok": False, "status": state, "error": error,
                 "result": result}
     return {**answer, "ok": True, "status": "ok", "result": result}
 
@@ -335,7 +335,7 @@ def main() -> None:
         serve(handle)
         return
     try:  # every scene in a fresh, kernel-walled child of a zygote that never runs one
-        serve(handle, per_job=True)  # type: ignore[call-arg]
+        serve(handle, per_job=True)
     except TypeError:  # a core without per-job children: the worker's own walls only
         serve(handle)
 

@@ -32,6 +32,7 @@ import tempfile
 import threading
 import time
 import weakref
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from importlib import metadata
 from pathlib import Path
@@ -322,7 +323,8 @@ class ManimRenderer(Renderer):
         return section
 
     def _assemble(self, sections: list[dict[str, Any]], chosen: list[str], workdir: Path,
-                  started: float, base_meta: dict[str, Any], failed: Any) -> Rendering:
+                  started: float, base_meta: dict[str, Any],
+                  failed: Callable[..., Rendering]) -> Rendering:
         summary = [{k: v for k, v in s.items() if k != "keyframes"} for s in sections]
         bad = [(i, s) for i, s in enumerate(sections) if s["status"] != "ok"]
         meta = {**base_meta, "scenes": chosen, "sections": summary,
@@ -347,16 +349,17 @@ class ManimRenderer(Renderer):
                                   "section_time_s": k["time_s"],
                                   "time_s": round(offset + float(k["time_s"]), 4)})
             offset += float(s["duration_s"])
-        video: Path | None = workdir / "video.mp4"
+        joined = workdir / "video.mp4"
+        video: Path | None = joined
         parts = [Path(s["video"]) for s in sections if s.get("video")]
         try:
             if not parts:  # only still scenes (no animation): images, no video
                 video, length = None, 0.0
             elif len(parts) == 1:
-                shutil.copyfile(parts[0], video)
+                shutil.copyfile(parts[0], joined)
                 length = float(next(s["duration_s"] for s in sections if s.get("video")))
             else:
-                length = concatenate(parts, video)
+                length = concatenate(parts, joined)
         except Exception as exc:  # a broken section file fails this render, not the run
             return failed("error", f"joining the sections failed: {exc}")
         images = [Path(s["keyframes"][-1]["image"]) for s in sections if s["keyframes"]]

@@ -98,7 +98,7 @@ class Recorder:
             if "_vc_line" not in mob.__dict__:
                 import sys
 
-                frame = sys._getframe(1)
+                frame: Any = sys._getframe(1)
                 depth = 0
                 line = None
                 while frame is not None and depth < 40:
@@ -113,8 +113,8 @@ class Recorder:
             original_play(renderer, scene, *args, **kwargs)
             recorder.snapshot(renderer, scene)
 
-        Mobject.__init__ = init  # type: ignore[method-assign]
-        CairoRenderer.play = play  # type: ignore[method-assign]
+        Mobject.__init__ = init  # type: ignore[method-assign,assignment]
+        CairoRenderer.play = play  # type: ignore[method-assign,assignment]
 
     # -- snapshots --------------------------------------------------------------------------
 
@@ -223,7 +223,7 @@ def video_frames(video: Path, times: list[float], out: Path, prefix: str) -> lis
             t = float(frame.time or 0.0)
             while i < len(wanted) and t + 1e-6 >= wanted[i]:
                 path = out / f"{prefix}-{len(paths):03d}.png"
-                frame.to_image().save(path, compress_level=1)
+                frame.to_image().save(path, compress_level=1)  # type: ignore[no-untyped-call]
                 paths.append(path)
                 i += 1
             last = frame
@@ -231,7 +231,7 @@ def video_frames(video: Path, times: list[float], out: Path, prefix: str) -> lis
                 break
         while i < len(wanted) and last is not None:  # times past the end: the last frame
             path = out / f"{prefix}-{len(paths):03d}.png"
-            last.to_image().save(path, compress_level=1)
+            last.to_image().save(path, compress_level=1)  # type: ignore[no-untyped-call]
             paths.append(path)
             i += 1
     return paths
