@@ -129,6 +129,7 @@ class _Zygote:
         self.pool: collections.deque[_Child] = collections.deque()
         #: Finished jobs whose process is not yet reaped or whose cgroup not yet removed.
         self.dead: list[_Child] = []
+        self.running: _Child | None = None
         self.applied = self._walls_named()
         plan.jobs_root.mkdir(parents=True, exist_ok=True)
         abi = self.probe.landlock_abi
@@ -156,7 +157,11 @@ class _Zygote:
         folder = self.plan.jobs_root / name
         req_r, req_w = os.pipe()
         ans_r, ans_w = os.pipe()
+        # Every pipe of the other children (waiting ones, and the one running a job now):
+        # a child holds only its own two.
         inherited = [fd for c in self.pool for fd in (c.request, c.answer)]
+        if self.running is not None:  # its request end is closed already
+            inherited.append(self.running.answer)
         pid = os.fork()
         if pid == 0:  # the job child: never returns
             code = 70
@@ -226,7 +231,11 @@ class _Zygote:
         finally:
             os.close(child.request)
         # While the job runs: fork its successor and tidy up after earlier jobs.
-        self.after()
+        self.running = child
+        try:
+            self.after()
+        finally:
+            self.running = None
         # One line, then stop reading: a process the job forked may hold the pipe open.
         raw = bytearray()
         while not raw.endswith(b"\n") and (chunk := os.read(child.answer, 1 << 20)):
