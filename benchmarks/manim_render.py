@@ -107,8 +107,10 @@ def run_cli(items: list[tuple[str, str]], workers: int, folder: Path) -> dict[st
             cwd=work, capture_output=True, text=True, timeout=600)
         if done.returncode != 0:
             raise RuntimeError(f"manim CLI failed on {name}: {done.stderr[-2000:]}")
-        if not list((work / "media").rglob(f"{name}.mp4")):
-            raise RuntimeError(f"manim CLI wrote no video for {name}")
+        media = work / "media"
+        if not list(media.rglob(f"{name}.mp4")) and not list(media.rglob(f"{name}*.png")):
+            # a scene without animation is one frame: Manim writes a PNG, no video
+            raise RuntimeError(f"manim CLI wrote no video or image for {name}")
         return time.perf_counter() - started
 
     started = time.perf_counter()
