@@ -1,6 +1,9 @@
 """Child side of the SVG renderers: `python -m visioncode_svg.render_worker`.
 
-Started by `visioncode.Worker` and kept warm: cairosvg and resvg are imported once, and
+Started by `visioncode.Worker` and kept warm: its engine (`$VISIONCODE_SVG_ENGINE`,
+`cairosvg` or `resvg`; both when unset) is imported once, before any job (cairosvg's
+import costs about 1.5 s, resvg's a few milliseconds, so a resvg worker does not pay for
+cairosvg), and
 `visioncode.serve` runs every request in a fresh, walled child forked from this process
 (its own folder, cgroup, Landlock, seccomp). One JSON request per line, a
 `protocol.RenderRequest`:
@@ -32,6 +35,7 @@ from its header and must be exactly the requested one.
 from __future__ import annotations
 
 import atexit
+import importlib
 import io
 import os
 import shutil
@@ -41,10 +45,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import cairosvg
-import resvg_py
-from cairosvg.surface import PNGSurface
-from cairosvg.url import fetch as _fetch
 from lxml import etree
 from PIL import Image, ImageColor
 
@@ -53,8 +53,8 @@ from visioncode import serve
 from .protocol import OUTPUT_NAME, RenderAnswer, RenderRequest
 from .sanitize import SanitizeError, clean_css, is_href, local_name, parse
 
-CAIROSVG_VERSION = f"cairosvg {cairosvg.__version__}"
-RESVG_VERSION = f"resvg {resvg_py.__resvg_version__} (resvg-py {resvg_py.__version__})"
+#: Set by the renderer: the one engine this worker serves (both when unset).
+ENGINE_ENV = "VISIONCODE_SVG_ENGINE"
 EMPTY_DIR_ENV = "VISIONCODE_SVG_EMPTY_DIR"  # same name in renderers.py
 
 
@@ -115,12 +115,16 @@ def _data_only_fetcher(url: str, resource_type: str) -> bytes:
     working directory when an `<image>` has no href) gets an empty SVG, as cairosvg's own
     `safe_fetch` does."""
     if url.startswith("data:"):
-        data: bytes = _fetch(url, resource_type)
+        from cairosvg.url import fetch
+
+        data: bytes = fetch(url, resource_type)
         return data
     return b'<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"/>'
 
 
 def render_cairosvg(data: bytes, width: int, height: int, background: str | None) -> bytes:
+    from cairosvg.surface import PNGSurface
+
     # svg2png does not pass url_fetcher on; PNGSurface.convert (what it calls) does.
     png = PNGSurface.convert(
         bytestring=data, unsafe=False, url_fetcher=_data_only_fetcher,
@@ -137,14 +141,35 @@ RESVG_LANGUAGES = ["en"]
 
 
 def render_resvg(data: bytes, width: int, height: int, background: str | None) -> bytes:
+    import resvg_py
+
     return bytes(resvg_py.svg_to_bytes(
         svg_string=data.decode("utf-8"), width=width, height=height, resources_dir=EMPTY_DIR,
         dpi=RESVG_DPI, languages=RESVG_LANGUAGES, background=background,
     ))
 
 
-ENGINES: dict[str, tuple[Callable[[bytes, int, int, str | None], bytes], str]] = {
-    "cairosvg": (render_cairosvg, CAIROSVG_VERSION), "resvg": (render_resvg, RESVG_VERSION)}
+RENDER: dict[str, Callable[[bytes, int, int, str | None], bytes]] = {
+    "cairosvg": render_cairosvg, "resvg": render_resvg}
+
+
+def engine_version(engine: str) -> str:
+    """`cairosvg 2.9.1` or `resvg 0.48.1 (resvg-py 0.5.0)` (imports the engine)."""
+    if engine == "cairosvg":
+        cairosvg = importlib.import_module("cairosvg")
+        return f"cairosvg {cairosvg.__version__}"
+    resvg_py = importlib.import_module("resvg_py")
+    return f"resvg {resvg_py.__resvg_version__} (resvg-py {resvg_py.__version__})"
+
+
+#: The engines this worker serves, imported now (before the first job is forked), with
+#: their versions.
+ENGINES: dict[str, str] = {
+    name: engine_version(name) for name in RENDER
+    if os.environ.get(ENGINE_ENV) in (None, "", name)}
+if "cairosvg" in ENGINES:
+    importlib.import_module("cairosvg.surface")
+    importlib.import_module("cairosvg.url")
 
 
 def png_size(png: bytes) -> tuple[int, int]:
@@ -167,7 +192,9 @@ def composite(png: bytes, background: str) -> bytes:
 
 def handle(raw: dict[str, Any]) -> dict[str, Any]:
     request = RenderRequest.model_validate(raw)
-    render, version = ENGINES[request.engine]
+    if request.engine not in ENGINES:
+        raise ValueError(f"this worker serves {sorted(ENGINES)}, not {request.engine!r}")
+    render, version = RENDER[request.engine], ENGINES[request.engine]
     width, height, background = request.width, request.height, request.background
     data = request.svg.encode("utf-8")
     check_self_contained(data)

@@ -44,6 +44,8 @@ from .sanitize import SanitizeError
 WORKER_MODULE = "visioncode_svg.render_worker"
 #: Read by the worker: the empty folder resvg resolves relative hrefs against.
 EMPTY_DIR_ENV = "VISIONCODE_SVG_EMPTY_DIR"
+#: Read by the worker: the one engine it imports and serves.
+ENGINE_ENV = "VISIONCODE_SVG_ENGINE"
 
 
 class SvgRendererOptions(ComponentOptions):
@@ -98,7 +100,8 @@ class _SvgRenderer(Renderer):
             empty = Path(tempfile.mkdtemp(prefix=f"visioncode-{self.engine}-empty-"))
             self._empty = empty
             self._worker = Worker(
-                WORKER_MODULE, self.options.limits, cwd=empty, env={EMPTY_DIR_ENV: str(empty)},
+                WORKER_MODULE, self.options.limits, cwd=empty,
+                env={EMPTY_DIR_ENV: str(empty), ENGINE_ENV: self.engine},
             )
             # Stop the worker and remove the folder on close(), when this renderer is
             # garbage-collected, or at interpreter exit, whichever comes first.
