@@ -211,6 +211,39 @@ def design2code_structural_values(work: Path) -> dict[str, float]:
     return out
 
 
+def design2code_page_values(work: Path) -> dict[str, float]:
+    """The `design2code` metric with protocol = design2code on whole pages (Chromium)."""
+    from visioncode import (
+        ComponentContext,
+        Execution,
+        Rendering,
+        RoundRecord,
+        Sample,
+    )
+    from visioncode_html.design2code import Design2Code
+
+    m = Design2Code(Design2Code.Options(protocol="design2code"),
+                    ComponentContext(name="design2code", cache_dir=work / "cache"))
+    shot = work / "shot.png"
+    P.pair("identical")[0].save(shot)
+    out = {}
+    try:
+        for name, (prediction, reference) in P.PAGES.items():
+            ref = work / f"{name}_ref.html"
+            ref.write_text(reference)
+            r = RoundRecord(round=0, execution=Execution(status="ok", program=prediction),
+                            rendering=Rendering(status="ok", renderer="chromium",
+                                                images=[shot]))
+            values = m.score(Sample(id=name, reference_program=ref), r).values
+            for key in ("block_match", "text", "position", "color"):
+                v = values[key]
+                assert v is not None, (name, key)
+                out[f"{name}/{key}"] = float(v)
+    finally:
+        m.close()
+    return out
+
+
 CASES: list[Case] = [
     Case("ssim", "starvector_ssim", 1e-6, ssim_values,
          "`ssim` defaults (channels = rgb, win_size = 11)",
@@ -233,6 +266,10 @@ CASES: list[Case] = [
          "`design2code_protocol.score_blocks` (protocol = design2code) on the same blocks",
          ["Block detection (inked pixels of colour-coded text in 1280 x 720 full-page "
           "screenshots) is not compared here: see the design2code page."]),
+    Case("design2code-pages", "design2code_pages", 0.01, design2code_page_values,
+         "`design2code` (protocol = design2code), pages rendered by visioncode's browser "
+         "worker", ["CLIP (the fifth term of Design2Code's final score) is not computed."],
+         slow=True),
     Case("teachquiz", "code2video_teachquiz", 1e-6, teachquiz_values,
          "`teachquiz` (baseline = true, a scripted student)",
          ["A reply `ANSWER = NULL` whose text then has a standalone option letter counts as "

@@ -146,3 +146,30 @@ BLOCK_CASES: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {
     "no_match": ([_b("zzz qqq", 0.2, 0.2, 0.2, 0.05)], _PAGE),
     "no_prediction_text": ([], _PAGE),
 }
+
+
+_STYLE = ("<style>body{margin:24px;font-family:sans-serif;background:#fdfdf8}"
+          "h1{color:#1f3b70;font-size:32px}.card{width:360px;padding:12px;margin:8px 0;"
+          "background:#e8eef8}.note{color:#8a2be2}</style>")
+
+
+def _page(title: str = "Fresh fruit market", intro: str = "Apples and pears every day.",
+          cards: tuple[str, ...] = ("Opening hours: 8 to 18", "Find us by the river"),
+          h1: str = "#1f3b70", note: str = "#8a2be2", move: int = 0) -> str:
+    items = "".join(f"<div class='card'>{c}</div>" for c in cards)
+    return (f"<html><head>{_STYLE}</head><body><h1 style='color:{h1}'>{title}</h1>"
+            f"<p style='margin-left:{move}px'>{intro}</p>{items}"
+            f"<p class='note' style='color:{note}'>Call 555 0100</p></body></html>")
+
+
+#: Design2Code page pairs (prediction HTML, reference HTML), scored by the whole
+#: protocol: Chromium screenshots, block detection and scoring.
+PAGES: dict[str, tuple[str, str]] = {
+    "identical": (_page(), _page()),
+    "text_changed": (_page(title="FRESH FRUIT STORE"), _page()),
+    "block_moved": (_page(move=300), _page()),
+    "colours_changed": (_page(h1="#c0392b", note="#27ae60"), _page()),
+    "block_missing": (_page(cards=("Opening hours: 8 to 18",)), _page()),
+    "different_page": ("<html><body style='font-family:serif'><h2>Login</h2><form>"
+                       "<button>Sign in</button></form></body></html>", _page()),
+}

@@ -257,6 +257,71 @@ def design2code_scoring() -> None:
         "inputs": "parity_inputs.BLOCK_CASES", "values": results})
 
 
+def design2code_pages() -> None:
+    """`visual_eval_v3_multi` on whole pages: Design2Code's clean-up, screenshots
+    (`screenshot_single.take_screenshot`, Playwright's Chromium given the system's
+    executable), block detection and scoring. Its shell commands are run in-process:
+    `python3 .../screenshot_single.py --html H --png P` as take_screenshot(H, P,
+    do_it_again=True), `rm` as file removal. CLIP is left out (0, not compared)."""
+    import shlex
+
+    from playwright.sync_api import BrowserType
+
+    sys.path.insert(0, str(SCRATCH / "d2c"))
+    sys.path.insert(0, str(SCRATCH / "stubs"))
+    from Design2Code.metrics import ocr_free_utils as ofu
+    from Design2Code.metrics import screenshot_single as shot
+    from Design2Code.metrics import visual_score as vs
+
+    launch = BrowserType.launch
+
+    def launch_system(self, *args, **kwargs):  # the system's Chromium (no download)
+        kwargs.setdefault("executable_path", "/usr/lib/chromium/chromium")
+        return launch(self, *args, **kwargs)
+
+    BrowserType.launch = launch_system
+
+    def system(command: str) -> int:
+        argv = shlex.split(command)
+        if argv[0] == "rm":
+            for f in argv[1:]:
+                Path(f).unlink(missing_ok=True)
+        else:
+            shot.take_screenshot(argv[argv.index("--html") + 1], argv[argv.index("--png") + 1],
+                                 do_it_again=True)
+        return 0
+
+    vs.os.system = system
+    ofu.os.system = system
+    vs.calculate_clip_similarity_with_blocks = lambda *a: 0.0
+    work = SCRATCH / "d2c_pages"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir()
+    results, blocks = {}, {}
+    for name, (prediction, reference) in P.PAGES.items():
+        pred_html, ref_html = work / f"{name}_pred.html", work / f"{name}_ref.html"
+        pred_html.write_text(prediction)
+        ref_html.write_text(reference)
+        [[_, _, (size, text, position, colour, _)]] = vs.visual_eval_v3_multi(
+            [[str(pred_html)], str(ref_html)])
+        results[name] = {"block_match": float(size), "text": float(text),
+                         "position": float(position), "color": float(colour)}
+        blocks[name] = {"prediction": ofu.get_blocks_ocr_free(str(pred_html).replace(
+            ".html", ".png")), "reference": ofu.get_blocks_ocr_free(str(ref_html).replace(
+            ".html", ".png"))}
+    import playwright
+
+    write("design2code_pages", {
+        "metric": "design2code (protocol = design2code)", "reference": DESIGN2CODE,
+        "function": ("Design2Code/metrics/visual_score.py: visual_eval_v3_multi (lines 458-467 "
+                     "re-indented to parse), ocr_free_utils.get_blocks_ocr_free, "
+                     "screenshot_single.take_screenshot; CLIP left out"),
+        "inputs": "parity_inputs.PAGES", "env": {
+            "playwright": getattr(playwright, "__version__", "?"),
+            "chromium": "/usr/lib/chromium/chromium"},
+        "blocks": json.loads(json.dumps(blocks, default=float)), "values": results})
+
+
 if __name__ == "__main__":
     work = SCRATCH / "inputs"
     pairs = P.write_pairs(work)
@@ -265,6 +330,8 @@ if __name__ == "__main__":
         starvector(pairs)
     if "vcode" in which:
         vcode(pairs, SCRATCH)
+    if "design2code_pages" in which:
+        design2code_pages()
     if "design2code_scoring" in which:
         design2code_scoring()
     if "code2video" in which:
