@@ -136,6 +136,16 @@ class Scorer:
         self._reference_text = cache(self._read_reference)
         self._reference_content = cache(self._content_of_reference)
 
+    def warm_up(self) -> RewardResult | None:
+        """Score the first sample's reference program once, so that imports, model loads
+        (a feature metric's weights) and the renderer's warm worker are done before the
+        first real completion, whose time limit must measure that completion alone."""
+        for sample in self.samples.values():
+            if sample.reference_program is not None:
+                return self.score(RewardItem(sample_id=sample.id,
+                                             completion=self._reference_text(sample.id)))
+        return None
+
     def close(self) -> None:
         self.pipeline.close()
         self._stack.close()

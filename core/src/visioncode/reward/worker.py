@@ -41,6 +41,7 @@ def main() -> None:
 
         source = first.get("source")
         scorer = Scorer(validate(first["data"], source=Path(source) if source else None))
+        scorer.warm_up()
     except BaseException as exc:
         send(WorkerFailed(error=f"{type(exc).__name__}: {exc}"))
         return
