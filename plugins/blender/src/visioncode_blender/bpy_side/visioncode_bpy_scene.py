@@ -77,7 +77,7 @@ def _program_error(exc: BaseException, filename: str) -> dict[str, Any]:
             "traceback": "".join(kept)[-4000:]}
 
 
-def _run(program: str, filename: str, out: _CappedText, err: _CappedText) -> dict | None:
+def _run(program: str, filename: str, out: _CappedText, err: _CappedText) -> dict[str, Any] | None:
     """Execute one program with its prints captured; its error, or None."""
     saved = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = out, err
@@ -118,7 +118,7 @@ def execute(request: dict[str, Any]) -> dict[str, Any]:
 
 
 def _simulate(simulate: dict[str, Any], job: str, answer: dict[str, Any],
-              out: _CappedText, err: _CappedText) -> dict | None:
+              out: _CappedText, err: _CappedText) -> dict[str, Any] | None:
     follow_up = simulate.get("program")
     if follow_up:
         error = _run(follow_up, "<simulate>", out, err)

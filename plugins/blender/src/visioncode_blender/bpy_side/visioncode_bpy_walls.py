@@ -29,6 +29,7 @@ import signal
 import struct
 import sys
 from types import ModuleType
+from typing import Any
 
 import visioncode_bpy_guard as guard
 
@@ -126,7 +127,7 @@ class Walls:
         self.seccomp = bool(probe and probe.seccomp)
         #: Landlock rules of what every job reads and writes, opened once in the zygote
         #: (each job child adds its own folder's rule and inherits these descriptors).
-        self._shared: tuple[list[str], list[str], list] | None = None
+        self._shared: tuple[list[str], list[str], list[Any]] | None = None
 
     def prepare(self, read: list[str], write: list[str]) -> None:
         """In the zygote: open the rules every job shares, so that a job child resolves
@@ -196,7 +197,7 @@ class Walls:
             applied.append("no-processes")
         return applied
 
-    def _core_landlock(self, read: list, write: list) -> list[str]:
+    def _core_landlock(self, read: list[Any], write: list[Any]) -> list[str]:
         core, abi = self.core, self.landlock_abi
         assert core is not None
         if hasattr(core, "open_rules"):  # rules opened first, then restricted

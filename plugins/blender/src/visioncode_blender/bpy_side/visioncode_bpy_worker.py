@@ -43,6 +43,7 @@ import sys
 import time
 import traceback
 import uuid
+from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -97,7 +98,7 @@ class Zygote:
         """What every job may write besides its own folder: the shader cache, devices."""
         return [*([self.cache] if self.cache else []), *guard.SYSTEM_WRITE]
 
-    def job_folder(self, request: dict) -> str:
+    def job_folder(self, request: dict[str, Any]) -> str:
         """The host-made job folder the request names: a plain folder directly under
         `<scratch>/jobs` (never a link), or ValueError."""
         job = request.get("job")
@@ -109,7 +110,7 @@ class Zygote:
             raise ValueError(f"job folder {job!r} is not a folder under {self.jobs}")
         return real
 
-    def run(self, request: dict, handler: object) -> dict:
+    def run(self, request: dict[str, Any], handler: object) -> dict[str, Any]:
         job = self.job_folder(request)
         timeout = float(request.get("timeout_s") or 120)
         name = f"job-{uuid.uuid4().hex[:12]}"
@@ -170,7 +171,7 @@ class Zygote:
         answer["fork_s"] = round(fork_s, 5)
         return answer
 
-    def _child(self, job: str, name: str, request: dict, answer_w: int,
+    def _child(self, job: str, name: str, request: dict[str, Any], answer_w: int,
                handler: object) -> None:
         """In the job child: walls first, then the one job, then the one answer."""
         entered = time.perf_counter()
@@ -271,7 +272,7 @@ def main() -> None:
         _send(proto, answer)
 
 
-def _crash(request: dict) -> dict:
+def _crash(request: dict[str, Any]) -> dict[str, Any]:
     """For tests: the job's process dies as a segfault would."""
     os._exit(139)
 
