@@ -219,7 +219,7 @@ SCROLL = r"""(arg) => {
 #: Most timer and animation-frame callbacks one frame may run; past it the rest of that
 #: frame's due timers are dropped (counted in the answer): a timer flood costs a bounded
 #: time per frame instead of hanging the capture.
-MAX_CALLBACKS_PER_FRAME = 5000
+MAX_CALLBACKS_PER_FRAME = 1000
 #: Most timers a page may have pending at once; more are dropped (counted).
 MAX_PENDING_TIMERS = 10000
 
