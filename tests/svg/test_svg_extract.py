@@ -137,3 +137,25 @@ def test_repaired_extraction_keeps_the_text_before_repair() -> None:
     ok = extract_svg(A)
     assert original_program(ok) == ok.program == A
     assert original_program(extract_svg("no drawing")) is None
+
+
+def test_prefixed_root_is_found(tmp_path: Path) -> None:
+    """`<svg:svg xmlns:svg=...>` is an SVG root like `<svg>` (resvg's suite has one)."""
+    doc = ('<svg:svg xmlns:svg="http://www.w3.org/2000/svg" viewBox="0 0 4 4">'
+           '<svg:rect width="4" height="4"/></svg:svg>')
+    ex = extract_svg(f"Here:\n```svg\n{doc}\n```\nand a draft <svg:svg")
+    assert ex.status == "ok" and ex.program == doc
+    result = SvgExecutor().execute(ex.program, tmp_path)
+    assert result.status == "ok" and "rect" in result.program
+
+
+def test_declared_entities_are_not_repaired_away(tmp_path: Path) -> None:
+    """A document's own entities are the executor's to expand or refuse: extraction does
+    not turn `&name;` into `&amp;name;`."""
+    doc = ('<!DOCTYPE svg [<!ENTITY c "green">]>\n'
+           '<svg xmlns="http://www.w3.org/2000/svg"><rect fill="&c;" width="1" height="1"/>'
+           "</svg>")
+    ex = extract_svg(doc)
+    assert ex.status == "ok" and "&c;" in ex.program
+    result = SvgExecutor().execute(ex.program, tmp_path)
+    assert result.status == "ok" and 'fill="green"' in result.program
