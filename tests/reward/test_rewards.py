@@ -56,6 +56,7 @@ def test_completion_text_accepts_trl_shapes() -> None:
         completion_text(3)
 
 
+@pytest.mark.slow
 def test_hostile_batch_costs_each_its_own_failure(reward_fn: RewardFunction) -> None:
     good = p.reference("icon-cloud")
     batch = [

@@ -40,11 +40,11 @@ class Server:
         return data
 
 
-def start(*args: str) -> Server:
+def start(*args: str, workers: int = 2) -> Server:
     """Start `visioncode serve` on a free port; return once uvicorn says it listens."""
     proc = subprocess.Popen(
         [str(VISIONCODE), "serve", str(p.CONFIG), "--port", "0",
-         "--workers", "2", *args],
+         "--workers", str(workers), *args],
         stderr=subprocess.PIPE, stdout=subprocess.DEVNULL)
     assert proc.stderr is not None
     log: list[bytes] = []
@@ -79,6 +79,7 @@ def test_health(server: Server) -> None:
     assert health["workers"] == 2 and health["status"] in {"ok", "starting"}
 
 
+@pytest.mark.slow
 def test_score_with_hostile_items(server: Server) -> None:
     items = [{"sample_id": "icon-flag", "completion": p.reference("icon-flag")},
              {"sample_id": "icon-flag", "completion": p.HANG},
@@ -142,8 +143,9 @@ def test_full_queue_is_503_and_queues_nothing(server: Server) -> None:
     assert server.health()["queued"] == 0
 
 
+@pytest.mark.slow
 def test_sigterm_drains_the_request_in_flight() -> None:
-    srv = start()
+    srv = start(workers=1)
     answer: dict[str, Any] = {}
 
     def request() -> None:
