@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT / "examples" / "chart2code"))
 from _load import LoadRecord  # noqa: E402
-from programs import PROGRAMS, program  # noqa: E402
+from make_dataset import PROGRAMS, program  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "plot_render.json"
 WIDTH, HEIGHT = 400, 300

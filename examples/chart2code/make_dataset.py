@@ -9,6 +9,7 @@ Everything is drawn by the project's own programs (`programs.py`) through the
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import shutil
@@ -19,9 +20,23 @@ from pathlib import Path
 from visioncode import RenderSpec
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
 
-from programs import PROGRAMS, program  # noqa: E402
+
+def _programs() -> object:
+    """programs.py beside this file, under a name of its own (other examples have a
+    `programs` module too)."""
+    name = "chart2code_programs"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, HERE / "programs.py")
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+PROGRAMS: dict[str, str] = _programs().PROGRAMS  # type: ignore[attr-defined]
+program = _programs().program  # type: ignore[attr-defined]
 
 SPEC = RenderSpec(width=400, height=300, fit="contain", background="#ffffff")
 

@@ -3,9 +3,11 @@ worker imports matplotlib once) and the example's reference programs."""
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -14,9 +16,23 @@ from visioncode import Execution, RenderSpec, RoundRecord
 from ..conftest import ROOT
 
 EXAMPLE = ROOT / "examples" / "chart2code"
-sys.path.insert(0, str(EXAMPLE))
 
-from programs import PROGRAMS, program  # noqa: E402
+
+def example_module(stem: str) -> ModuleType:
+    """A module of the chart2code example under a name of its own (`chart2code_<stem>`):
+    other examples have `programs` and `make_dataset` modules too."""
+    name = f"chart2code_{stem}"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, EXAMPLE / f"{stem}.py")
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+PROGRAMS: dict[str, str] = example_module("programs").PROGRAMS
+program = example_module("programs").program
 
 pytest.importorskip("matplotlib")
 
@@ -25,7 +41,7 @@ from visioncode_plot.executor import MatplotlibExecutor, MatplotlibExecutorOptio
 from visioncode_plot.plot2code import Plot2CodeMetric  # noqa: E402
 from visioncode_plot.renderer import MatplotlibRenderer  # noqa: E402
 
-__all__ = ["EXAMPLE", "PROGRAMS", "program"]
+__all__ = ["EXAMPLE", "PROGRAMS", "example_module", "program"]
 
 
 @pytest.fixture(scope="session")

@@ -4,17 +4,16 @@ pass and text match."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
 from visioncode import RenderSpec, Sample
 
-from .conftest import EXAMPLE, program, round_of
+from .conftest import EXAMPLE, example_module, program, round_of
 
-sys.path.insert(0, str(EXAMPLE))
-from make_dataset import drop_panel, recolour
+drop_panel = example_module("make_dataset").drop_panel
+recolour = example_module("make_dataset").recolour
 
 KEYS = ("text_f1", "layout_f1", "type_f1", "color_f1")
 #: One chart of every traced family (bars, lines, patches, collections, maps, polar, 3D,
