@@ -43,4 +43,4 @@ def handle(req: dict[str, Any]) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    serve(handle, per_job=True)
+    serve(handle)  # the default: a fresh walled child per job

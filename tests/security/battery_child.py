@@ -161,4 +161,4 @@ def _escape() -> dict[str, str]:
 
 
 if __name__ == "__main__":
-    serve(handle, per_job=True)
+    serve(handle)  # the default: a fresh walled child per job

@@ -47,7 +47,7 @@ __all__ = ["JOB_ENV", "PER_JOB_DEFAULT", "PER_JOB_ENV", "JobPlan", "serve"]
 JOB_ENV = "VISIONCODE_SANDBOX_JOB"
 
 #: Whether `serve` forks a walled child per job when its caller does not say.
-PER_JOB_DEFAULT = False
+PER_JOB_DEFAULT = True
 #: The host's override of that default ("1" or "0"; `Worker` passes it on): a way to
 #: measure or debug a worker both ways without editing it.
 PER_JOB_ENV = "VISIONCODE_SANDBOX_PER_JOB"
@@ -302,9 +302,9 @@ def serve(handler: Handler, *, per_job: bool | None = None) -> None:
     The protocol uses a private copy of stdout; fd 1 is pointed at stderr so that prints
     from the library or the program cannot corrupt the answers. An exception in the
     handler is answered as `{"ok": false, "error": ..., "kind": ...}`. With `per_job`
-    every request runs in a fresh walled child of this process (see the module
-    docstring); without it, in this process. Not given: `PER_JOB_ENV` from the host
-    decides, else `PER_JOB_DEFAULT`."""
+    (the default) every request runs in a fresh walled child of this process (see the
+    module docstring); with `per_job=False`, in this process. Not given: `PER_JOB_ENV`
+    from the host decides, else `PER_JOB_DEFAULT`."""
     if per_job is None:
         per_job = os.environ.get(PER_JOB_ENV, "1" if PER_JOB_DEFAULT else "0") != "0"
     proto = os.fdopen(os.dup(1), "wb")
