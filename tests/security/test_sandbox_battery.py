@@ -158,15 +158,18 @@ def test_memory_hog_fails_its_own_process(tmp_path: Path) -> None:
 DAEMON = """
     import os, subprocess, sys, time
     # Double fork with a new session: the grandchild leaves the job's process group.
+    # The daemon says it runs (a file it creates); the job waits for that, then ends.
+    ready = os.path.abspath("daemon-ready")
     if os.fork() == 0:
         os.setsid()
         if os.fork() == 0:
             env = {} if CLEAR_ENV else None
-            subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)  # MARK"],
-                             env=env, start_new_session=True)
+            code = f"open({ready!r}, 'w').close(); import time; time.sleep(120)  # MARK"
+            subprocess.Popen([sys.executable, "-c", code], env=env, start_new_session=True)
             time.sleep(120)
         os._exit(0)
-    time.sleep(0.5)
+    while not os.path.exists(ready):
+        time.sleep(0.01)
     print("parent done")
 """
 
