@@ -326,8 +326,10 @@ class BrowserSession:
                     await filling  # nearly ready: cheaper than making another
                 ready = self.pool.get(key) or []
                 prepared = ready.pop(0) if ready else None
+        prepared_ahead = prepared is not None
         if prepared is None:
             prepared = await self._prepare(browser, key, viewport)
+        prepared.job["prepared_ahead"] = prepared_ahead
         prepared.job.update(html=Path(req["html"]).read_bytes(), log=log,
                             content_type=req.get("content_type",
                                                  "text/html; charset=utf-8"))
@@ -586,6 +588,7 @@ async def run_job(session: BrowserSession, req: dict[str, Any]) -> dict[str, Any
 
     try:
         prepared, restarted = await session.take(req, log)
+        extra["prepared_ahead"] = bool(prepared.job.get("prepared_ahead"))
         lap("take")
         page = prepared.page
         await _paint_canvas(prepared, req.get("background"))

@@ -47,6 +47,10 @@ class BrowserLimits(BaseModel):
                           "browser still blocks every request and WebSocket itself)")
     startup_timeout_s: float = Field(120.0, gt=0, description="seconds allowed for "
                                      "starting the worker and launching Chromium")
+    context_pool: bool = Field(True, description="prepare the next page's browser "
+                               "context while the host handles this one's answer (off: "
+                               "each page's context is made when the page comes; either "
+                               "way no two pages share a context)")
 
 
 @dataclass
@@ -98,7 +102,8 @@ class BrowserClient:
         # The worker writes into its own folder (the one place a confined sandbox surely
         # lets it write); the files are moved to `out_dir` here.
         job_dir = Path(tempfile.mkdtemp(prefix="job-", dir=self._shared.folder))
-        request = {"timeout_s": timeout, "memory_mb": self.limits.memory_mb, **request,
+        request = {"timeout_s": timeout, "memory_mb": self.limits.memory_mb,
+                   "pool": self.limits.context_pool, **request,
                    "html": str(Path(request["html"]).resolve()), "out_dir": str(job_dir)}
         try:
             with self._shared.lock:
