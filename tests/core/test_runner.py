@@ -94,9 +94,14 @@ def test_swapping_the_renderer_changes_only_the_renderer(small_config: Path,
             ra.scores["ssim"].values["ssim"], abs=0.05)
 
 
+# Ten levels of tenfold references: 10^10 bytes, far past the executor's expansion bound
+# (small internal entities are expanded and render).
 BILLION_LAUGHS = """<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY a "aaaaaaaaaa">
-<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]>
-<svg xmlns="http://www.w3.org/2000/svg"><text>&c;</text></svg>"""
+<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">
+<!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;"><!ENTITY e "&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;">
+<!ENTITY f "&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;"><!ENTITY g "&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;">
+<!ENTITY h "&g;&g;&g;&g;&g;&g;&g;&g;&g;&g;"><!ENTITY i "&h;&h;&h;&h;&h;&h;&h;&h;&h;&h;">]>
+<svg xmlns="http://www.w3.org/2000/svg"><text>&i;</text></svg>"""
 
 DASH_BOMB = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 256 256">'
              + "".join(f'<circle cx="128" cy="128" r="{100 + i}" fill="none" stroke="red" '
