@@ -177,8 +177,8 @@ def headline(name: str, data: dict[str, Any]) -> str:
                              f"bare loop's time, renderer {v['renderer_overhead_ratio']:.2f}x"
                              for engine, v in r.items())
         if name == "svg_pipeline":
-            return (f"{r['programs']} programs: pipeline {r['pipeline_ratio_wall']:.2f}x the "
-                    f"bare process's wall time, {r['pipeline_ratio_cpu']:.2f}x its CPU time")
+            return (f"{r['programs']} programs: pipeline {r['pipeline_ratio']:.2f}x the bare "
+                    "process's time")
         if name == "pipeline_scaling":
             w, o, z = r["workers"], r["overlap"], r["warm_rerun"]
             return (f"2 workers {w['steady_speedup']:.2f}x (without start-up); "
