@@ -211,6 +211,24 @@ def design2code_structural_values(work: Path) -> dict[str, float]:
     return out
 
 
+def design2code_html_values(work: Path) -> dict[str, float]:
+    """0 for each document whose clean-up, colour-coded copies and extracted texts equal
+    the original's, character for character; 1 otherwise."""
+    from visioncode_html.design2code_blocks import clean_up, colour_coded, texts_with_colour
+
+    outputs = P.expected("design2code_html")["outputs"]
+    out = {}
+    for name, html in P.HTML_CASES.items():
+        want = outputs[name]
+        cleaned = clean_up(html)
+        coded = colour_coded(cleaned)
+        same = (cleaned == want["cleaned"] and coded == want["coded"]
+                and colour_coded(cleaned, offset=50) == want["coded_1"]
+                and [list(t) for t in texts_with_colour(coded)] == want["texts"])
+        out[name] = 0.0 if same else 1.0
+    return out
+
+
 def design2code_page_values(work: Path) -> dict[str, float]:
     """The `design2code` metric with protocol = design2code on whole pages (Chromium)."""
     from visioncode import (
@@ -298,6 +316,9 @@ CASES: list[Case] = [
     Case("design2code-scoring", "design2code_scoring", 1e-6, design2code_scoring_values,
          "`design2code_protocol.score_blocks` (protocol = design2code) on the same blocks",
          ["None in the scoring: block detection is compared by design2code-pages."]),
+    Case("design2code-html", "design2code_html", 0.0, design2code_html_values,
+         "`design2code_blocks.clean_up`, `colour_coded`, `texts_with_colour` (1 = a "
+         "document differs)"),
     Case("design2code-pages", "design2code_pages", 0.01, design2code_page_values,
          "`design2code` (protocol = design2code), pages rendered by visioncode's browser "
          "worker", ["CLIP (the fifth term of Design2Code's final score) is not computed."],

@@ -173,3 +173,18 @@ PAGES: dict[str, tuple[str, str]] = {
     "different_page": ("<html><body style='font-family:serif'><h2>Login</h2><form>"
                        "<button>Sign in</button></form></body></html>", _page()),
 }
+
+
+#: HTML documents for Design2Code's page preparation (clean-up, colour coding, text and
+#: colour extraction), compared as strings.
+HTML_CASES: dict[str, str] = {
+    "page": _page(),
+    "fragment": "<h1>Just a heading</h1> and some <b>bold</b> text",
+    "styled": ("<html><body><div style='color: red; background-color: blue;'>Red "
+               "<span style='color:rgb(0, 128, 0)'>green</span><!-- hidden --></div>"
+               "<p style='color: navy'>Navy <a href='#'>link</a></p></body></html>"),
+    "repeated": ("<html><body>" + "".join(f"<p>Row of the table number {i % 3} with the same "
+                                        "words again and again and again.</p>"
+                                        for i in range(40)) + "</body></html>"),
+    "many_elements": "<html><body>" + "<li>same</li>" * 60 + "</body></html>",
+}

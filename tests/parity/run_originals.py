@@ -257,6 +257,38 @@ def design2code_scoring() -> None:
         "inputs": "parity_inputs.BLOCK_CASES", "values": results})
 
 
+def design2code_html() -> None:
+    """Design2Code's page preparation on HTML strings: `pre_process` (on a file, as it
+    works), `process_html` with offsets 0 and 50, `extract_text_with_color` flattened."""
+    sys.path.insert(0, str(SCRATCH / "d2c"))
+    sys.path.insert(0, str(SCRATCH / "stubs"))
+    from Design2Code.metrics import ocr_free_utils as ofu
+    from Design2Code.metrics import visual_score as vs
+
+    work = SCRATCH / "d2c_html"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir()
+    results = {}
+    for name, html in P.HTML_CASES.items():
+        page = work / f"{name}.html"
+        page.write_text(html)
+        vs.pre_process(str(page))
+        cleaned = page.read_text()
+        coded, coded_1 = work / f"{name}_p.html", work / f"{name}_p_1.html"
+        ofu.process_html(str(page), str(coded))
+        ofu.process_html(str(page), str(coded_1), offset=50)
+        texts = ofu.flatten_tree(ofu.extract_text_with_color(str(coded)))
+        results[name] = {"cleaned": cleaned, "coded": coded.read_text(),
+                         "coded_1": coded_1.read_text(), "texts": [list(t) for t in texts]}
+    write("design2code_html", {
+        "metric": "design2code (protocol = design2code), page preparation",
+        "reference": DESIGN2CODE,
+        "function": ("Design2Code/metrics/visual_score.py: pre_process; ocr_free_utils.py: "
+                     "process_html, extract_text_with_color, flatten_tree"),
+        "inputs": "parity_inputs.HTML_CASES", "outputs": results,
+        "values": {name: 0.0 for name in results}})
+
+
 def design2code_pages() -> None:
     """`visual_eval_v3_multi` on whole pages: Design2Code's clean-up, screenshots
     (`screenshot_single.take_screenshot`, Playwright's Chromium given the system's
@@ -330,6 +362,8 @@ if __name__ == "__main__":
         starvector(pairs)
     if "vcode" in which:
         vcode(pairs, SCRATCH)
+    if "design2code_html" in which:
+        design2code_html()
     if "design2code_pages" in which:
         design2code_pages()
     if "design2code_scoring" in which:
