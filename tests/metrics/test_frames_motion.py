@@ -118,3 +118,55 @@ def test_motion_scores_a_still_picture_zero(tmp_path: Path) -> None:
                         animation(draw(tmp_path / "h", [0, 10, 20, 20, 20])))
     assert half.values["moving_fraction"] == 0.5
     assert half.values["moving_fraction_error"] == 0.5
+
+
+def transparent(folder: Path, count: int, alpha: list[int]) -> list[Path]:
+    """Frames with nothing drawn but a transparent or white canvas (alpha per frame)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i in range(count):
+        path = folder / f"t-{i:03d}.png"
+        Image.new("RGBA", (64, 32), (255, 255, 255, alpha[i])).save(path)
+        paths.append(path)
+    return paths
+
+
+def test_frames_options_reach_the_comparison(tmp_path: Path) -> None:
+    reference = draw(tmp_path / "ref", MOVE)
+    sample = Sample(id="a", reference_images=reference)
+    off = animation(draw(tmp_path / "off", [0, 10, 50, 30, 40]))
+    wide = Frames(Frames.Options(compare="ssim")).score(sample, off)
+    narrow = Frames(Frames.Options(compare="ssim", compare_options={"win_size": 3}))
+    assert narrow.inner.options.win_size == 3
+    assert narrow.score(sample, off).values["ssim_worst"] != wide.values["ssim_worst"]
+    blank_ref = Sample(id="b", reference_images=transparent(tmp_path / "w", 2, [255, 255]))
+    clear = animation(transparent(tmp_path / "c", 2, [0, 0]))
+    on_white = Frames(Frames.Options(compare="mse")).score(blank_ref, clear)
+    on_black = Frames(Frames.Options(compare="mse", background="#000000")).score(blank_ref,
+                                                                                 clear)
+    assert on_white.values["mse_mean"] == 0.0 and on_black.values["mse_mean"] > 0.5
+
+
+def test_motion_options(tmp_path: Path) -> None:
+    nudged = animation(draw(tmp_path / "n", [20, 21]))  # 1 px: 20 of 2,048 pixels change
+    assert Motion().score(Sample(id="n"), nudged).values["motion"] == 1.0
+    coarse = Motion(Motion.Options(min_changed=0.05))
+    assert coarse.score(Sample(id="n"), nudged).values["motion"] == 0.0
+    faint = tmp_path / "faint"
+    faint.mkdir()
+    paths = []
+    for i, red in enumerate((200, 204)):  # a colour change of 4/255 over the whole canvas
+        path = faint / f"{i}.png"
+        Image.new("RGB", (64, 32), (red, 0, 0)).save(path)
+        paths.append(path)
+    assert Motion().score(Sample(id="f"), animation(paths)).values["motion"] == 0.0
+    fine = Motion(Motion.Options(pixel_delta=1 / 255))
+    assert fine.score(Sample(id="f"), animation(paths)).values["motion"] == 1.0
+    fading = animation(transparent(tmp_path / "a", 2, [0, 255]))  # white appears on white
+    assert Motion().score(Sample(id="a"), fading).values["motion"] == 0.0
+    on_black = Motion(Motion.Options(background="#000000"))
+    assert on_black.score(Sample(id="a"), fading).values["motion"] == 1.0
+    with_ref = Sample(id="r", reference_images=draw(tmp_path / "ref", MOVE))
+    assert "moving_fraction_error" in Motion().score(with_ref, nudged).values
+    alone = Motion(Motion.Options(compare_reference=False)).score(with_ref, nudged)
+    assert "moving_fraction_error" not in alone.values
