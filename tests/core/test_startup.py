@@ -63,3 +63,17 @@ def test_public_api_names_still_import() -> None:
     assert sorted(visioncode.__all__) == sorted(visioncode._LAZY)
     for name in visioncode.__all__:
         assert getattr(visioncode, name) is not None
+
+
+def test_the_fast_scan_finds_what_importlib_metadata_finds() -> None:
+    """`visioncode plugins` reads only the distributions that declare a visioncode
+    namespace; it must list exactly what a full `importlib.metadata` scan lists."""
+    from importlib import metadata
+
+    from visioncode import registry
+
+    fast = registry._visioncode_entry_points()
+    full = metadata.entry_points()
+    for group in registry.NAMESPACES.values():
+        assert sorted((e.name, e.value) for e in fast.select(group=group)) == \
+            sorted({(e.name, e.value) for e in full.select(group=group)})
