@@ -254,3 +254,18 @@ def test_the_overhead_benchmark_runs(tmp_path: Path) -> None:
     assert "fork-per-job" in data["results"]["per_job"]["walls"]
     assert "fork-per-job" not in data["results"]["one_process"]["walls"]
     assert len(data["load_avg_before"]) == 3
+
+
+def test_a_dropped_worker_takes_its_processes_and_folders_with_it() -> None:
+    """A Worker garbage-collected without close() (or alive at interpreter exit) still
+    kills its processes and removes its job folders."""
+    import gc
+
+    w = worker()
+    w.call({"op": "echo", "value": 1})
+    pid, root = w.pid, w._jobs_root
+    assert pid is not None and root is not None and root.is_dir()
+    del w
+    gc.collect()
+    assert wait_until(lambda: not alive(pid))
+    assert not root.exists()

@@ -46,6 +46,7 @@ import tempfile
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -274,7 +275,24 @@ def _remove_stale_cgroups(folder: Path, age_s: float = 3600) -> None:
             if not group.is_dir():
                 continue
             if (maker.isdigit() and not _alive(int(maker))) or group.stat().st_mtime < cutoff:
+                for job in [p for p in group.iterdir() if p.is_dir()]:  # a zygote's jobs
+                    with contextlib.suppress(OSError):
+                        job.rmdir()
                 group.rmdir()
+
+
+def _remove_stale_jobs_roots(age_s: float = 3600) -> None:
+    """Remove the job folders of workers whose host died without closing them: roots
+    named `visioncode-jobs-<pid>-...` whose maker is gone (or over a day old)."""
+    cutoff = time.time() - max(age_s, 86400)
+    with contextlib.suppress(OSError):
+        for root in Path(tempfile.gettempdir()).glob("visioncode-jobs-*-*"):
+            maker = root.name.split("-")[2]
+            with contextlib.suppress(OSError, ValueError):
+                if root.is_dir() and not root.is_symlink() and (
+                        (maker.isdigit() and not _alive(int(maker)))
+                        or root.stat().st_mtime < cutoff):
+                    shutil.rmtree(root, ignore_errors=True)
 
 
 def _alive(pid: int) -> bool:
@@ -761,6 +779,18 @@ def run_limited(
     )
 
 
+_swept = False
+
+
+def _finalize_worker(proc: subprocess.Popen[bytes], confinement: _Confinement,
+                     jobs_root: Path) -> None:
+    with contextlib.suppress(Exception):
+        _kill_group(proc)
+    with contextlib.suppress(Exception):
+        confinement.release()
+    shutil.rmtree(jobs_root, ignore_errors=True)
+
+
 class Worker:
     """A warm child process (`python -m module`) that answers JSON requests.
 
@@ -789,6 +819,7 @@ class Worker:
         self._stderr: _CappedReader | None = None
         self._confinement: _Confinement | None = None
         self._jobs_root: Path | None = None
+        self._finalizer: weakref.finalize[Any, Any] | None = None
         self.per_job = False
         self.started = 0
         #: The last job's folder (None before the first call, or for a worker whose
@@ -814,8 +845,14 @@ class Worker:
     def _start(self) -> None:
         from .zygote import JOB_ENV, PER_JOB_ENV
 
+        global _swept
+        # Once per process: what killed hosts left behind (never from inside a sandbox,
+        # whose PID namespace would call every host dead).
+        if not _swept and TOKEN_ENV not in os.environ:
+            _swept = True
+            _remove_stale_jobs_roots()
         self._confinement = confinement = _Confinement(self.limits)
-        self._jobs_root = Path(tempfile.mkdtemp(prefix="visioncode-jobs-"))
+        self._jobs_root = Path(tempfile.mkdtemp(prefix=f"visioncode-jobs-{os.getpid()}-"))
         home = self._jobs_root / "home"
         home.mkdir()
         delegated = [confinement.delegated] if confinement.delegated is not None else []
@@ -834,6 +871,10 @@ class Worker:
             self._release_start()
             raise
         self._stderr = _CappedReader(self.proc.stderr, 64 * 1024, tail=True)
+        # A Worker dropped without close(), or alive at interpreter exit, still takes its
+        # processes, cgroups and job folders with it.
+        self._finalizer = weakref.finalize(self, _finalize_worker, self.proc, confinement,
+                                           self._jobs_root)
         self.started += 1
         try:
             hello = json.loads(self._readline(self.startup_timeout_s, "start"))
@@ -847,6 +888,9 @@ class Worker:
         self.walls = [level, *(w for w in hello.get("walls", []) if isinstance(w, str))]
 
     def _release_start(self) -> None:
+        if self._finalizer is not None:
+            self._finalizer.detach()
+            self._finalizer = None
         if self._confinement is not None:
             self._confinement.release()
             self._confinement = None
