@@ -100,7 +100,7 @@ def _visioncode_entry_points() -> _Entries:
         except OSError:
             continue
         for info in infos:
-            name = _normalize(info.name.split("-")[0])
+            name = _normalize(info.name[:-len(info.suffix)].split("-")[0])
             if name in seen:
                 continue
             seen.add(name)
