@@ -54,9 +54,13 @@ NOT_CHECKED = """
   run here, so the claims on the charts page are its own, not measured.
 - **StarVector's other metrics** (L2, LPIPS, FID, CLIPScore) and StarVector's
   StarCoder2 token counts were not run. VCode's tiktoken counts were.
-- **VCode's CodeVQA** answers come from a policy model. Only the arithmetic around it
-  (the renders-only mean and the success rate, shown above for SigLIP) was compared, not
-  the prompts.
+- **VCode's CodeVQA**: the answers come from a policy model. VCode reads them with
+  MMMU's `parse_multi_choice_response` (MMMU-Benchmark/MMMU, `mmmu/utils/eval_utils.py`),
+  which falls back to a random letter when nothing matches. That parser was not compared
+  with visioncode's answer reading (`vqa_answers.py`), and neither were the prompts. Only
+  the accounting was compared: the renders-only mean and the success rate, shown above
+  for SigLIP. A failed render counts as a wrong answer, as VCode's `IMAGE_NOT_FOUND`
+  does, but that was read in the code, not run.
 - **Code2Video's TeachQuiz** was compared on the grading and gain arithmetic, with
   scripted replies. The video itself is shown differently (see the deviations).
 """
