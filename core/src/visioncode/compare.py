@@ -20,13 +20,21 @@ import json
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import click
 from rich.console import Console
 from rich.table import Table
 
 from . import stats
+
+
+class _Bootstrap(TypedDict):
+    """The bootstrap settings every aggregate and comparison of one report shares."""
+
+    confidence: float
+    resamples: int
+    seed: int
 from .errors import RunDirError
 from .records import SampleRecord
 from .store import RunStore
@@ -189,7 +197,7 @@ def compare(run_a: Path, run_b: Path | None, metrics: tuple[str, ...], by: str |
             as_json: bool) -> None:
     """Means with bootstrap intervals of one run, or a paired comparison of RUN_B against
     RUN_A on the samples both ran (mean difference, its interval, wins/ties/losses)."""
-    boot = {"confidence": confidence, "resamples": resamples, "seed": seed}
+    boot = _Bootstrap(confidence=confidence, resamples=resamples, seed=seed)
     a = load_run(run_a)
     b = load_run(run_b) if run_b is not None else None
     va = a.values
@@ -224,8 +232,7 @@ def compare(run_a: Path, run_b: Path | None, metrics: tuple[str, ...], by: str |
                           f"comparison needs the same samples in both runs")
     names = _selected(sorted(set(va.values) & set(vb.values)), metrics)
     pa, pb = va.subset(common), vb.subset(common)
-    compare_kw = {"tie_tolerance": tie_tolerance, **boot}
-    rows = stats.compare_runs(pa, pb, names, **compare_kw)
+    rows = stats.compare_runs(pa, pb, names, tie_tolerance=tie_tolerance, **boot)
     report = {
         "a": {"run": str(a.path), "samples": va.samples, "success_rate": va.success_rate,
               "success_rate_common": pa.success_rate},
@@ -238,12 +245,12 @@ def compare(run_a: Path, run_b: Path | None, metrics: tuple[str, ...], by: str |
     if groups is not None:
         members: dict[str, list[str]] = {}
         for s in common:
-            label = groups.get(s)
-            members.setdefault("(none)" if label is None else label, []).append(s)
+            group = groups.get(s)
+            members.setdefault("(none)" if group is None else group, []).append(s)
         for label in sorted(members):
             grouped[label] = stats.compare_runs(pa.subset(members[label]),
                                                 pb.subset(members[label]), names,
-                                                **compare_kw)
+                                                tie_tolerance=tie_tolerance, **boot)
         report["by"] = by
         report["groups"] = {label: [asdict(c) for c in cs] for label, cs in grouped.items()}
     if as_json:

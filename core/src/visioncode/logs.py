@@ -9,6 +9,7 @@ import logging
 import sys
 import threading
 from pathlib import Path
+from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
@@ -24,7 +25,8 @@ class _FileSink:
         self.fh = path.open("a", encoding="utf-8", buffering=1) if path else None
         self.console_level = console_level
 
-    def __call__(self, _logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any]:
+    def __call__(self, _logger: Any, _name: str,
+                 event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
         if self.fh is not None:
             with _lock:
                 self.fh.write(json.dumps(event, default=str) + "\n")
