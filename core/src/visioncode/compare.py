@@ -27,6 +27,9 @@ from rich.console import Console
 from rich.table import Table
 
 from . import stats
+from .errors import RunDirError
+from .records import SampleRecord
+from .store import RunStore
 
 
 class _Bootstrap(TypedDict):
@@ -35,9 +38,7 @@ class _Bootstrap(TypedDict):
     confidence: float
     resamples: int
     seed: int
-from .errors import RunDirError
-from .records import SampleRecord
-from .store import RunStore
+
 
 # Piped output (CI logs, files) gets wide tables instead of 80 truncated columns.
 out = Console(width=None if sys.stdout.isatty() else 160)

@@ -8,8 +8,8 @@ import json
 import logging
 import sys
 import threading
-from pathlib import Path
 from collections.abc import MutableMapping
+from pathlib import Path
 from typing import Any
 
 import structlog
