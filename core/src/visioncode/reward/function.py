@@ -169,7 +169,9 @@ class RewardFunction:
             sort_keys=True).encode()).hexdigest()
         self.cache = _ResultCache(self.spec.cache_size) if self.spec.cache else None
         self._inflight: dict[str, Future[RewardResult]] = {}
-        self._lock = threading.Lock()
+        # Re-entrant: a future that is already done runs its callback (`_settle`, which
+        # takes this lock) inside `add_done_callback`, under `submit`'s hold.
+        self._lock = threading.RLock()
         source = str(self.loaded.source.resolve()) if self.loaded.source else None
         self.pool = WorkerPool(data, source, workers=self.workers,
                                timeout_s=self.spec.timeout_s,

@@ -115,6 +115,8 @@ class WorkerPool:
         self._closing = False
         self._drain = True
         self.broken: str | None = None
+        #: Futures to fail once the lock is released, with the reason.
+        self._doomed: list[tuple[Future[RewardResult], str]] = []
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
         self._slots = [self._spawn(i) for i in range(workers)]
@@ -229,7 +231,9 @@ class WorkerPool:
                         break
                     self._assign()
                 self._poll()
+                self._fail_doomed()
         finally:
+            self._fail_doomed()
             self._shutdown()
 
     def _assign(self) -> None:
@@ -337,18 +341,24 @@ class WorkerPool:
         self._slots[self._slots.index(slot)] = fresh
 
     def _break(self, why: str) -> None:
-        """The pool cannot work: fail every waiting job with the reason."""
+        """The pool cannot work: every waiting job fails with the reason (after the lock
+        is released: a future's callbacks may take their owner's locks)."""
         self.broken = why
         log.error("reward.pool_broken", error=why)
         while self._queue:
-            job = self._queue.popleft()
-            if not job.future.done():
-                job.future.set_exception(RewardWorkerError(why))
+            self._doomed.append((self._queue.popleft().future, why))
         for slot in self._slots:
-            if slot.job is not None and not slot.job.future.done():
-                slot.job.future.set_exception(RewardWorkerError(why))
+            if slot.job is not None:
+                self._doomed.append((slot.job.future, why))
             slot.job, slot.deadline = None, None
         self._closing, self._drain = True, False
+
+    def _fail_doomed(self) -> None:
+        with self._lock:
+            doomed, self._doomed = self._doomed, []
+        for future, why in doomed:
+            if not future.done():
+                future.set_exception(RewardWorkerError(why))
 
     def _failure(self) -> float:
         reward = self._data.get("reward") or {}
@@ -361,10 +371,11 @@ class WorkerPool:
 
     def _shutdown(self) -> None:
         with self._lock:
-            while self._queue:
-                job = self._queue.popleft()
-                if not job.future.done():
-                    job.future.set_exception(RuntimeError("the reward pool was closed"))
+            left = [job.future for job in self._queue]
+            self._queue.clear()
+        for future in left:
+            if not future.done():
+                future.set_exception(RuntimeError("the reward pool was closed"))
         for slot in self._slots:
             if slot.job is not None and not slot.job.future.done():
                 slot.job.future.set_exception(RuntimeError("the reward pool was closed"))
