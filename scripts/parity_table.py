@@ -60,7 +60,11 @@ NOT_CHECKED = """
   with visioncode's answer reading (`vqa_answers.py`), and neither were the prompts. Only
   the accounting was compared: the renders-only mean and the success rate, shown above
   for SigLIP. A failed render counts as a wrong answer, as VCode's `IMAGE_NOT_FOUND`
-  does, but that was read in the code, not run.
+  does, but that was read in the code, not run. One check was made by hand, outside the
+  tests, on 14 replies to one four-choice question: the two parsers agreed on 9. MMMU
+  takes the last letter mentioned ("A or B? I pick B": B; "(A) is wrong; (B) is right":
+  B), and it guesses at random (seeded) when no rule applies ("B) Rate of change", "b").
+  visioncode reads the three ambiguous replies as no answer and reads the other two as B.
 - **Code2Video's TeachQuiz** was compared on the grading and gain arithmetic, with
   scripted replies. The video itself is shown differently (see the deviations).
 """
