@@ -62,7 +62,7 @@ FONT_FILES = {
 }
 
 
-class VSCodeLightStyle(Style):  # type: ignore[misc]
+class VSCodeLightStyle(Style):
     """The colours of VS Code's default light theme (Light+) as a Pygments style."""
 
     name = "vscode-light"

@@ -164,7 +164,7 @@ class Design2Code(Metric):
         part = path.with_suffix(".part")
         part.write_text(json.dumps(blocks))
         part.replace(path)
-        return json.loads(path.read_text())  # type: ignore[no-any-return]
+        return json.loads(path.read_text())
 
     def _score_protocol(self, reference: Path, result: RoundRecord) -> Score:
         from .design2code_blocks import clean_up, page_blocks

@@ -223,7 +223,7 @@ def video_frames(video: Path, times: list[float], out: Path, prefix: str) -> lis
             t = float(frame.time or 0.0)
             while i < len(wanted) and t + 1e-6 >= wanted[i]:
                 path = out / f"{prefix}-{len(paths):03d}.png"
-                frame.to_image().save(path, compress_level=1)  # type: ignore[no-untyped-call]
+                frame.to_image().save(path, compress_level=1)
                 paths.append(path)
                 i += 1
             last = frame
@@ -231,7 +231,7 @@ def video_frames(video: Path, times: list[float], out: Path, prefix: str) -> lis
                 break
         while i < len(wanted) and last is not None:  # times past the end: the last frame
             path = out / f"{prefix}-{len(paths):03d}.png"
-            last.to_image().save(path, compress_level=1)  # type: ignore[no-untyped-call]
+            last.to_image().save(path, compress_level=1)
             paths.append(path)
             i += 1
     return paths

@@ -93,7 +93,8 @@ class ImageComparisonMetric(Metric):
                 return self._score(self.worst, rendered=False, policy=policy, details=details)
             if policy is FailurePolicy.exclude:
                 return self._score(None, rendered=False, policy=policy, details=details)
-            candidate = blank(*size_of(reference), background)
+            width, height = size_of(reference)
+            candidate = blank(width, height, background)
             details["compared_with"] = f"blank canvas {self.options.background}"
             value, extra = self._compare_aligned(reference, candidate, details)
             return self._score(value, rendered=False, policy=policy, details=extra)

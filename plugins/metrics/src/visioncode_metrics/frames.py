@@ -272,7 +272,7 @@ def _video_frames(sample: Sample, path: Path) -> list[tuple[float, np.ndarray]]:
             for frame in container.decode(stream):
                 t = float(frame.time or 0.0)
                 start = t if start is None else start
-                image: Image.Image = frame.to_image()  # type: ignore[no-untyped-call]
+                image: Image.Image = frame.to_image()
                 out.append((t - start, np.asarray(image.convert("RGB"),
                                                   dtype=np.float64) / 255.0))
                 if len(out) >= MAX_REFERENCE_FRAMES:

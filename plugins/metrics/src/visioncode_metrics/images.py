@@ -59,8 +59,9 @@ def load_rgb(path: Path, background: RGB = (1.0, 1.0, 1.0)) -> np.ndarray:
     """The image at `path` as float RGB in [0, 1], any transparency over `background`.
 
     Raises OSError (or Pillow's UnidentifiedImageError, a subclass) if it cannot be read."""
-    with Image.open(path) as img:
-        img.load()
+    with Image.open(path) as opened:
+        opened.load()
+        img: Image.Image = opened
         if img.mode not in ("RGB", "RGBA"):
             # Palette transparency, LA, L, CMYK, 16-bit...: let Pillow normalise them.
             img = img.convert("RGBA")

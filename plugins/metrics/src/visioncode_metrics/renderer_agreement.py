@@ -110,7 +110,8 @@ class RendererAgreement(Metric):
         if rendering is None:
             return RenderSpec()
         meta = rendering.metadata
-        canvas = meta.get("canvas") if isinstance(meta.get("canvas"), dict) else {}
+        found = meta.get("canvas")
+        canvas: dict[str, Any] = found if isinstance(found, dict) else {}
         width = canvas.get("width", rendering.width)
         height = canvas.get("height", rendering.height)
         if width is None or height is None:

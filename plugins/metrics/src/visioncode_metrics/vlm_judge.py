@@ -137,7 +137,8 @@ def parse_verdict(reply: str, criteria: list[Criterion]
     scores: dict[str, float | None] = {c.name: None for c in criteria}
     if data is None:
         return scores, {"parse_error": "no JSON object in the reply"}
-    table = data.get("scores") if isinstance(data.get("scores"), dict) else data
+    nested = data.get("scores")
+    table: dict[str, Any] = nested if isinstance(nested, dict) else data
     lowered = {str(k).lower(): v for k, v in table.items()}
     justifications: dict[str, str] = {}
     problems = []
@@ -224,7 +225,7 @@ class VlmJudge(Metric):
                 return self._score(dict.fromkeys([c.name for c in criteria]), None, False,
                                    details)
             if policy is FailurePolicy.worst:
-                worst = {c.name: float(c.min) for c in criteria}
+                worst: dict[str, float | None] = {c.name: float(c.min) for c in criteria}
                 return self._score(worst, 0.0, False, details)
             r = result.rendering
             size = (r.width or 512, r.height or 512) if r else (512, 512)
@@ -244,8 +245,9 @@ class VlmJudge(Metric):
         details["shown"] = [str(p) for p in shown]
         if reference is not None:
             details["reference"] = str(reference)
-        overall = None if any(v is None for v in scores.values()) else sum(
-            (v - c.min) / (c.max - c.min) for c, v in zip(criteria, scores.values(),
+        read_scores = [v for v in scores.values() if v is not None]
+        overall = None if len(read_scores) < len(scores) else sum(
+            (v - c.min) / (c.max - c.min) for c, v in zip(criteria, read_scores,
                                                           strict=True)) / len(criteria)
         return self._score(scores, overall, "judged" not in details, details)
 

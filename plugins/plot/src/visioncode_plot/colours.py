@@ -22,7 +22,7 @@ def similarity(a: str, b: str) -> float:
     """ChartMimic's colour similarity of two entries' colour parts."""
     if a.startswith("#") and b.startswith("#"):
         lab = rgb2lab(np.array([[_rgb(a), _rgb(b)]], dtype=float))
-        delta = float(deltaE_ciede2000(lab[0, 0], lab[0, 1]))  # type: ignore[no-untyped-call]
+        delta = float(deltaE_ciede2000(lab[0, 0], lab[0, 1]))
         return max(0.0, 1.0 - delta / 100.0)
     if not a.startswith("#") and not b.startswith("#"):
         return 1.0 if a == b else 0.0

@@ -146,8 +146,8 @@ def save_figure(fig: Figure, path: Path, canvas: dict[str, Any] | None,
     dpi, (w, h), padded = canvas_size(fig, canvas, max_pixels)
     agg = FigureCanvasAgg(fig)
     fig.set_dpi(dpi)
-    agg.draw()  # type: ignore[no-untyped-call]
-    rgba = agg.buffer_rgba()  # type: ignore[no-untyped-call]
+    agg.draw()
+    rgba = agg.buffer_rgba()
     image = Image.frombuffer("RGBA", (int(rgba.shape[1]), int(rgba.shape[0])), bytes(rgba),
                              "raw", "RGBA", 0, 1)
     if image.size != (w, h):

@@ -356,7 +356,7 @@ def drawn_texts(fig: Figure) -> list[str]:
                   **kwargs: Any) -> Any:
         if len(drawn) < MAX_ITEMS:
             drawn.append(str(s)[:MAX_TEXT])
-        return original(self, gc, x, y, s, *args, **kwargs)  # type: ignore[no-untyped-call]
+        return original(self, gc, x, y, s, *args, **kwargs)
 
     RendererPdf.draw_text = draw_text  # type: ignore[method-assign]
     try:

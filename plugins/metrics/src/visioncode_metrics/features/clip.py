@@ -71,6 +71,7 @@ class Clip(FeatureMetric):
         import torch
 
         lm = self.loaded
+        assert lm.tokenizer is not None, "CLIP's loader always returns its tokenizer"
         limit = getattr(lm.model.config.text_config, "max_position_embeddings", 77)
         tokens = lm.tokenizer([text], padding=True, truncation=True, max_length=limit,
                               return_tensors="pt")
