@@ -77,7 +77,7 @@ def position_similarity(a: Block, b: Block) -> float:
 
 def color_similarity(a: tuple[float, float, float], b: tuple[float, float, float]) -> float:
     lab = rgb2lab(np.array([[a, b]], dtype=float) / 255.0)
-    delta = float(deltaE_ciede2000(lab[0, 0], lab[0, 1]))  # type: ignore[no-untyped-call]
+    delta = float(deltaE_ciede2000(lab[0, 0], lab[0, 1]))  # type: ignore[no-untyped-call, unused-ignore]
     return max(0.0, 1.0 - delta / 100.0)
 
 

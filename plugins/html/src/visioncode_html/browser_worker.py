@@ -124,7 +124,8 @@ class JobLog:
         self.blocked: list[dict[str, str]] = []
         self.blocked_count = 0
         self.dialogs: list[dict[str, str]] = []
-        self.popups: list[str] = []
+        self.opened: list[str] = []
+        self.popup_urls: list[str] = []
         self.downloads: list[str] = []
         self.popup_pages: list[Page] = []
         self.crashed = False
@@ -168,11 +169,20 @@ class JobLog:
         with contextlib.suppress(PlaywrightError):
             await dialog.dismiss()
 
+    def on_window_open(self, url: str) -> None:
+        self.add(self.opened, url[:MAX_TEXT])
+
+    @property
+    def popups(self) -> list[str]:
+        """The popups, by whichever saw more of them: window.open as it was called, or
+        the pages that appeared (and were closed)."""
+        return self.opened if len(self.opened) >= len(self.popup_urls) else self.popup_urls
+
     async def on_popup(self, page: Page) -> None:
         if any(seen is page for seen in self.popup_pages):
             return
         self.popup_pages.append(page)
-        self.add(self.popups, page.url[:MAX_TEXT])
+        self.add(self.popup_urls, page.url[:MAX_TEXT])
         with contextlib.suppress(PlaywrightError):
             await page.close()
 
@@ -306,6 +316,12 @@ class BrowserSession:
         await ctx.route_web_socket(re.compile(r".*"), websocket)
         page = await ctx.new_page()
         cdp = await ctx.new_cdp_session(page)
+        # window.open is announced here as it happens; the context's "page" event for
+        # the popup can come after a fast job has ended.
+        await cdp.send("Page.enable")
+        cdp.on("Page.windowOpen", lambda event: (
+            prep_job["log"].on_window_open(str(event.get("url", "")))
+            if prep_job.get("log") is not None else None))
         prepared = Prepared(key, ctx, page, cdp, viewport, prep_job)
         _listen(prepared)
         return prepared

@@ -48,7 +48,7 @@ def encode_h264(frames: list[Path], out: Path, fps: int, background: str | None)
         stream.codec_context.thread_count = 1
         time_base = Fraction(1, fps)
         for k, path in enumerate(frames):
-            frame = av.VideoFrame.from_image(_flat(path, size, background))  # type: ignore[no-untyped-call]
+            frame = av.VideoFrame.from_image(_flat(path, size, background))  # type: ignore[no-untyped-call, unused-ignore]
             frame.pts, frame.time_base = k, time_base
             for packet in stream.encode(frame):
                 container.mux(packet)
