@@ -53,7 +53,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-import inspect
 import os
 import re
 import tempfile
@@ -740,12 +739,9 @@ def main() -> None:
         return loop.run(run_job(session, req))
 
     # For the browser the job is the page: one long-lived browser per worker, whose
-    # threads and pipes a per-job fork would not carry; the core's `serve` runs the jobs
-    # in this process when told so (older cores always do).
-    if "per_job" in inspect.signature(serve).parameters:
-        serve(handle, per_job=False)
-    else:
-        serve(handle)
+    # threads and pipes a per-job fork would not carry, so the core's `serve` runs the
+    # jobs in this process; each page gets a fresh browser context instead.
+    serve(handle, per_job=False)
 
 
 if __name__ == "__main__":
