@@ -61,6 +61,9 @@ RESVG_DPI = 96.0
 RESVG_LANGUAGES = ["en"]
 CHROMIUM = "/usr/lib/chromium/chromium"
 
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from _replay import write_replay_job  # noqa: E402
+
 
 @dataclass(frozen=True)
 class Case:
@@ -223,31 +226,10 @@ def run_visioncode(renderer: str, cases_: list[Case], work: Path) -> dict[str, b
         answers = [{"sample_id": c.sample_id,
                     "text": c.svg.read_text(encoding="utf-8", errors="replace")}
                    for c in group]
-        (folder / "samples.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-        (folder / "answers.jsonl").write_text("".join(json.dumps(a) + "\n" for a in answers))
-        (folder / "pipeline.toml").write_text(f"""
-[task]
-name = "svg-conformance"
-[dataset]
-path = "samples.jsonl"
-[model]
-use = "replay"
-options = {{ path = "answers.jsonl" }}
-[executor]
-use = "svg"
-[renderer]
-use = "{renderer}"
-[render]
-width = {w}
-height = {h}
-[[metrics]]
-use = "render-success"
-[run]
-workers = 1
-render_cache = false
-""")
+        config = write_replay_job(folder, rows, answers, task="svg-conformance",
+                                  renderer=renderer, width=w, height=h)
         run_dir = folder / "run"
-        Runner(load_config(folder / "pipeline.toml"), run_dir).run(console="quiet")
+        Runner(load_config(config), run_dir).run(console="quiet")
         for line in (run_dir / "records.jsonl").read_text().splitlines():
             record = json.loads(line)
             case = next(c for c in group if c.sample_id == record["sample_id"])

@@ -39,6 +39,7 @@ RESULTS = HERE / "results" / "svg_pipeline.json"
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(HERE))
 from _load import LoadRecord  # noqa: E402
+from _replay import write_replay_job  # noqa: E402
 
 BARE = r"""
 import io, json, sys
@@ -87,31 +88,9 @@ def prepare(work: Path, n: int, size: int) -> None:
         rows.append({"id": sid, "reference_image": f"ref/{sid}.png"})
         answers.append({"sample_id": sid, "text": svg})
         bare.append({"program": str(program), "reference_image": str(ref)})
-    (work / "samples.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    (work / "answers.jsonl").write_text("".join(json.dumps(a) + "\n" for a in answers))
     (work / "bare.jsonl").write_text("".join(json.dumps(b) + "\n" for b in bare))
-    (work / "pipeline.toml").write_text(f"""
-[task]
-name = "img2svg"
-[dataset]
-path = "samples.jsonl"
-[model]
-use = "replay"
-options = {{ path = "answers.jsonl" }}
-[executor]
-use = "svg"
-[renderer]
-use = "cairosvg"
-[render]
-width = {size}
-height = {size}
-background = "#ffffff"
-[[metrics]]
-use = "ssim"
-[run]
-workers = 1
-render_cache = false
-""")
+    write_replay_job(work, rows, answers, task="img2svg", renderer="cairosvg", width=size,
+                     height=size, metrics=("ssim",), background="#ffffff")
 
 
 def timed(argv: list[str], cwd: Path) -> float:

@@ -43,6 +43,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "img2svg"
 RESULTS = ROOT / "benchmarks" / "results" / "svg_render.json"
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from _replay import write_replay_job  # noqa: E402
+
 DOC = ROOT / "docs" / "benchmarks.md"
 START, END = "<!-- svg_render:start -->", "<!-- svg_render:end -->"
 ENGINES = ("cairosvg", "resvg")
@@ -136,30 +140,9 @@ def pipeline_run(engine: str, items: list[tuple[str, str]], size: int, work: Pat
         (work / "svg" / f"{sid}.svg").write_text(svg)
         rows.append({"id": sid, "reference_program": f"svg/{sid}.svg"})
         answers.append({"sample_id": sid, "text": svg})
-    (work / "samples.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    (work / "answers.jsonl").write_text("".join(json.dumps(a) + "\n" for a in answers))
-    (work / "pipeline.toml").write_text(f"""
-[task]
-name = "img2svg"
-[dataset]
-path = "samples.jsonl"
-[model]
-use = "replay"
-options = {{ path = "answers.jsonl" }}
-[executor]
-use = "svg"
-[renderer]
-use = "{engine}"
-[render]
-width = {size}
-height = {size}
-[[metrics]]
-use = "render-success"
-[run]
-workers = 1
-render_cache = false
-""")
-    loaded = load_config(work / "pipeline.toml")
+    config = write_replay_job(work, rows, answers, task="img2svg", renderer=engine,
+                              width=size, height=size)
+    loaded = load_config(config)
     start = time.perf_counter()
     summary = Runner(loaded, work / "run").run(console="quiet")
     seconds = time.perf_counter() - start
