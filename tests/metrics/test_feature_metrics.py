@@ -267,3 +267,30 @@ options = {{ local_path = "{models['dinov2']}" }}
     by_key = {(m.metric, m.key): m for m in summary.metrics}
     assert by_key[("siglip", "siglip")].n == 2
     assert by_key[("siglip", "siglip")].ci_low is not None
+
+
+def test_frames_compares_each_frame_with_the_embedding_metric(
+        models: dict[str, Path], images: dict[str, Path], tmp_path: Path) -> None:
+    """`frames` with `compare = "dinov2"`: each frame pair gets the still metric's own
+    value (checked against dinov2 on that pair), the mean and the worst frame follow."""
+    from visioncode_metrics.frames import Frames
+
+    reference = [images["reference"], images["reference"]]
+    rendered = [images["reference"], images["render"]]
+    ctx = ComponentContext(name="frames", cache_dir=tmp_path / "cache")
+    frames = Frames(Frames.Options(compare="dinov2",
+                                   compare_options={"local_path": str(models["dinov2"])}),
+                    ctx)
+    rendering = Rendering(status="ok", renderer="t", images=[rendered[-1]], frames=rendered,
+                          metadata={"fps": 2})
+    score = frames.score(Sample(id="s", reference_images=reference),
+                         RoundRecord(round=0, rendering=rendering))
+    still = metric(Dinov2, tmp_path, local_path=models["dinov2"])
+    other = still.score(Sample(id="s", image=images["reference"]),
+                        rendered_round(images["render"])).values["dinov2"]
+    assert score.values["frames_compared"] == 2
+    assert score.details["per_frame"][0] == pytest.approx(1.0, abs=1e-5)
+    assert score.details["per_frame"][1] == pytest.approx(other, abs=1e-5)
+    assert score.values["dinov2_worst"] == pytest.approx(other, abs=1e-5)
+    assert score.values["dinov2_mean"] == pytest.approx((1.0 + other) / 2, abs=1e-5)
+    assert other < 0.999
