@@ -43,8 +43,6 @@ if TYPE_CHECKING:
     )
     from .scoring import FailurePolicy, Score
 
-__version__ = "0.1.0"
-
 #: Public name -> the submodule that defines it. The names are imported on first use
 #: (PEP 562), so that `visioncode --help` and `visioncode plugins` start without
 #: pydantic models, structlog or the sandbox being imported.
@@ -68,6 +66,11 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
+    if name == "__version__":  # the installed distribution's, never a second literal
+        from importlib.metadata import version
+
+        globals()[name] = value = version("visioncode")
+        return value
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'visioncode' has no attribute {name!r}")

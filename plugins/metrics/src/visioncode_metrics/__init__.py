@@ -9,4 +9,6 @@ still answers the image's questions (`codevqa`), and how two renderers agree on 
 is imported here.
 """
 
-__version__ = "0.1.0"
+from importlib.metadata import version as _version
+
+__version__ = _version("visioncode-metrics")

@@ -16,4 +16,6 @@ here on purpose: the core loads each component by its entry point, so using `rep
 never imports vtracer's native extension or httpx.
 """
 
-__version__ = "0.1.0"
+from importlib.metadata import version as _version
+
+__version__ = _version("visioncode-models")

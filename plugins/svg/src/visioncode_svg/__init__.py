@@ -12,13 +12,15 @@
 Importing this package does not import cairosvg or resvg; only the worker process does.
 """
 
+from importlib.metadata import version as _version
+
 from .executor import SvgExecutor, SvgExecutorOptions
 from .extract import extract_svg, original_program
 from .renderers import CairoSvgRenderer, ResvgRenderer, SvgRendererOptions
 from .sanitize import Sanitized, SanitizeError, SanitizeLimits, sanitize
 from .status import STATUSES, svg_status
 
-__version__ = "0.1.0"
+__version__ = _version("visioncode-svg")
 
 __all__ = [
     "STATUSES",
