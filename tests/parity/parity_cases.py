@@ -295,6 +295,31 @@ def design2code_structural_page_values(work: Path, width: int, height: int,
     return out
 
 
+def chartmimic_values(work: Path) -> dict[str, float]:
+    """The `chartmimic` metric's four scores (precision, recall, F1) on the example's program
+    pairs, each program traced by the metric's sandboxed tracer, and its colour similarity."""
+    from visioncode_plot.chartmimic import ChartMimicMetric
+    from visioncode_plot.colours import similarity
+
+    m = ChartMimicMetric(ChartMimicMetric.Options())
+    out: dict[str, float] = {}
+    try:
+        for name, (golden, generated) in P.chart_pairs().items():
+            traces = [m.trace_program(program) for program in (generated, golden)]
+            for trace, why in traces:
+                assert trace is not None, (name, why)
+            gen, gold = (t for t, _ in traces)
+            assert gen is not None and gold is not None
+            for key, prf in m.compare(gen, gold).items():
+                for part, v in prf.as_dict().items():
+                    out[f"{name}/{key}/{part}"] = v
+    finally:
+        m.close()
+    for a, b in P.COLOUR_PAIRS:
+        out[f"similarity/{a}-{b}"] = similarity(a, b)
+    return out
+
+
 CASES: list[Case] = [
     Case("ssim", "starvector_ssim", 1e-6, ssim_values,
          "`ssim` defaults (channels = rgb, win_size = 11)",
@@ -330,6 +355,16 @@ CASES: list[Case] = [
           "Code2Video sends the video file; visioncode sends keyframes and narration.",
           "Code2Video counts a failed call as a wrong answer; visioncode retries, then "
           "reports the sample's error."]),
+    Case("chartmimic", "chartmimic", 1e-6, chartmimic_values,
+         "`chartmimic` (its tracer; `scores` and `colours`)",
+         ["ChartMimic runs each program four times (once per evaluator) under matplotlib "
+          "3.8.4; visioncode traces it once, sandboxed, under the installed matplotlib.",
+          "The colour step follows colormath 3.0's sRGB-to-Lab constants and its CIEDE2000 "
+          "hue steps (which depart from the standard), as ChartMimic scores with them.",
+          "Colour pairing: ChartMimic tries every permutation, visioncode the Hungarian "
+          "algorithm (the same maximum).",
+          "The chart-type evaluator keeps the previous sample's numbers when the generated "
+          "program called nothing; visioncode scores 0 (not in these fixtures)."]),
 ]
 
 

@@ -188,3 +188,44 @@ HTML_CASES: dict[str, str] = {
                                         for i in range(40)) + "</body></html>"),
     "many_elements": "<html><body>" + "<li>same</li>" * 60 + "</body></html>",
 }
+
+
+#: ChartMimic program pairs from examples/chart2code: name -> (sample id, generated
+#: program). "answer" is the example's replayed answer for that sample; "retitled" is the
+#: reference with the edits of CHART_RETITLE.
+CHART_EXAMPLE = HERE.parents[1] / "examples" / "chart2code"
+CHART_PAIRS = {"identical": ("grouped-bar", "answer"),
+               "recoloured-bar": ("bar-sales", "answer"),
+               "recoloured-line": ("line-temperature", "answer"),
+               "recoloured-pie": ("pie-browsers", "answer"),
+               "missing-panel": ("subplots-2x2", "answer"),
+               "changed-text": ("line-temperature", "retitled")}
+CHART_RETITLE = (('"Mean monthly temperature"', '"Average monthly temperature"'),
+                 ('label="Rome"', 'label="Madrid"'))
+#: Colour pairs whose similarity is compared on its own (`calculate_similarity_single`):
+#: the recolourings above, black and white, and hues more than 180 degrees apart.
+COLOUR_PAIRS = (("#4C72B0", "#000000"), ("#1F77B4", "#000000"), ("#D62728", "#7F7F7F"),
+                ("#4285F4", "#17BECF"), ("#000000", "#FFFFFF"), ("#F1BCB0", "#C53EDF"),
+                ("#FF0000", "#0000FF"), ("#00FF00", "#FF00FF"))
+
+
+def chart_pairs() -> dict[str, tuple[str, str]]:
+    """name -> (golden program, generated program), as source text."""
+    import re
+
+    answers = {}
+    for line in (CHART_EXAMPLE / "replay" / "answers.jsonl").read_text().splitlines():
+        row = json.loads(line)
+        code = re.search(r"```python\n(.*?)```", row["text"], re.S)
+        if code:
+            answers[row["sample_id"]] = code.group(1)
+    out = {}
+    for name, (sample, how) in CHART_PAIRS.items():
+        golden = (CHART_EXAMPLE / "dataset" / "programs" / f"{sample}.py").read_text()
+        generated = answers[sample] if how == "answer" else golden
+        if how == "retitled":
+            for old, new in CHART_RETITLE:
+                assert old in generated, (sample, old)
+                generated = generated.replace(old, new)
+        out[name] = (golden, generated)
+    return out

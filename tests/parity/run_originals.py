@@ -12,6 +12,7 @@ Hugging Face cache under the checkpoint names the originals hard-code.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -31,6 +32,7 @@ VCODE = "CSU-JPG/VCode@e711c71805cfbbbb571ea8e992e27d69b1108236"
 # visual_score.py as last changed (one commit after acaf2c6)
 DESIGN2CODE = "NoviScl/Design2Code@0f57d58bf6d1393a6624223f026342477769f822"
 CODE2VIDEO = "showlab/Code2Video@36a608c81ecb5761e2569a4b7e5f875a0c369cbb"
+CHARTMIMIC = "ChartMimic/ChartMimic@c9e149c6a25fe9ba57974efd73f27d37569e67a7"
 
 #: SVG programs whose token counts are compared (VCode counts generated_svgs/*.svg).
 SVGS = {
@@ -354,7 +356,72 @@ def design2code_pages() -> None:
         "blocks": json.loads(json.dumps(blocks, default=float)), "values": results})
 
 
+def chartmimic() -> None:
+    """ChartMimic's four low-level evaluators, constructed as `chart2code/tasks/
+    code4evaluation.py` (`_muti_process_run`) does, each called on (generated, golden)
+    program files. They run every program with `os.system("python3 ...")` after their
+    tracing prefix, so SCRATCH/chartmimic (the repository's `chart2code/` and
+    `eval_configs/` at the commit named) is PROJECT_PATH and the working folder, and the
+    children's PYTHONPATH puts first: SCRATCH/cm-site (a sitecustomize.py setting numpy's
+    `legacy="1.25"` print option: the evaluators `eval()` the str() of lists of numpy
+    scalars, written for numpy 1), SCRATCH/cm-mpl (matplotlib 3.8.4, the pin of
+    ChartMimic's environment.yaml: its colour prefix wraps `_makeline`, renamed in later
+    matplotlib) and SCRATCH/cm-pkgs (colormath 3.0.0, matplotlib-venn 0.11.10, squarify
+    0.4.3, python-dotenv). A fresh evaluator per pair: the chart-type evaluator keeps the
+    previous pair's numbers when nothing was called (none of these pairs)."""
+    root = SCRATCH / "chartmimic"
+    extra = [str(SCRATCH / d) for d in ("cm-site", "cm-mpl", "cm-pkgs")]
+    os.environ.update(PROJECT_PATH=str(root), PYTHONPATH=os.pathsep.join(extra),
+                      PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    sys.path[:0] = [str(root), *extra]
+    os.chdir(root)
+    from chart2code.utils.evaluator.chart_type_evaluator import ChartTypeEvaluator
+    from chart2code.utils.evaluator.color_evaluator import ColorEvaluator
+    from chart2code.utils.evaluator.color_utils import calculate_similarity_single
+    from chart2code.utils.evaluator.layout_evaluator import LayoutEvaluator
+    from chart2code.utils.evaluator.text_evaluator import TextEvaluator
+
+    programs = root / "parity-programs"
+    shutil.rmtree(programs, ignore_errors=True)
+    programs.mkdir()
+    values: dict[str, dict] = {}
+    for name, (golden, generated) in P.chart_pairs().items():
+        gold, gen = programs / f"{name}_golden.py", programs / f"{name}_gen.py"
+        gold.write_text(golden)
+        gen.write_text(generated)
+        row = {}
+        for key, make in (("text", lambda: TextEvaluator(use_position=False, use_axs=False)),
+                          ("layout", LayoutEvaluator), ("type", ChartTypeEvaluator),
+                          ("color", ColorEvaluator)):
+            evaluator = make()
+            # After scoring it deletes PROJECT_PATH/<golden stem>.pdf; these programs save
+            # under their sample id.
+            with contextlib.suppress(FileNotFoundError):
+                evaluator(generation_code_file=str(gen), golden_code_file=str(gold))
+            row[key] = {k: float(v) for k, v in evaluator.metrics.items()}
+        values[name] = row
+        print(name, {k: round(v["f1"], 6) for k, v in row.items()}, flush=True)
+    for pdf in root.glob("*.pdf"):
+        pdf.unlink()
+    import matplotlib
+
+    values["similarity"] = {f"{a}-{b}": float(calculate_similarity_single(a, b))
+                            for a, b in P.COLOUR_PAIRS}
+    write("chartmimic", {
+        "metric": "chartmimic (text_f1, layout_f1, type_f1, color_f1)", "reference": CHARTMIMIC,
+        "function": ("chart2code/utils/evaluator/{text,layout,chart_type,color}_evaluator.py: "
+                     "TextEvaluator(use_position=False, use_axs=False), LayoutEvaluator, "
+                     "ChartTypeEvaluator, ColorEvaluator (__call__); color_utils."
+                     "calculate_similarity_single"),
+        "inputs": "parity_inputs.chart_pairs (examples/chart2code), COLOUR_PAIRS",
+        "env": {"matplotlib": matplotlib.__version__},
+        "values": values})
+
+
 if __name__ == "__main__":
+    if sys.argv[2:] == ["chartmimic"]:
+        chartmimic()
+        raise SystemExit(0)
     work = SCRATCH / "inputs"
     pairs = P.write_pairs(work)
     which = set(sys.argv[2:]) or {"starvector", "vcode", "code2video", "design2code_scoring"}
