@@ -27,9 +27,9 @@ HEADER = """# Parity with the papers' code
 Each metric below was checked against its paper's own evaluation code, run on the same
 inputs. The original repositories were fetched at the commits named. Their evaluation
 files were run offline in a scratch folder (never part of visioncode) on inputs that the
-tests make: small images drawn with Pillow, SVG strings, quiz replies, block lists and
-HTML pages. Where the original loads weights, it loaded tiny random SigLIP and DINOv2
-models stored in `tests/parity/models`, under the checkpoint names it hard-codes. It ran
+tests make: small images drawn with Pillow, SVG strings, quiz replies, block lists, HTML
+pages and chart programs. Where the original loads weights, it loaded tiny random SigLIP
+and DINOv2 models stored in `tests/parity/models`, under the checkpoint names it hard-codes. It ran
 with transformers 4.49.0, StarVector's pin. `tests/parity/run_originals.py` says exactly
 what was run. The outputs are stored in `tests/parity/data/*.json`, each with its
 repository, commit and function. `tests/parity` asserts that visioncode's values are
@@ -50,8 +50,10 @@ NOT_CHECKED = """
 - **CLIP** (the fifth term of Design2Code's final score, on text-masked screenshots) is
   not computed by visioncode's `design2code`. The parity runs left it out of the
   original too.
-- **ChartMimic**'s low-level metrics (`plugins/plot`): ChartMimic's evaluator was not
-  run here, so the claims on the charts page are its own, not measured.
+- **ChartMimic** (`chartmimic` above) was run on six program pairs of the `chart2code`
+  example, not on its own dataset (on Hugging Face). Not covered: more than 10 colours
+  (`filter_color`), its networkx, squarify and venn hooks, and a generated program that
+  called nothing.
 - **StarVector's other metrics** (L2, LPIPS, FID, CLIPScore) and StarVector's
   StarCoder2 token counts were not run. VCode's tiktoken counts were.
 - **VCode's CodeVQA**: the answers come from a policy model. VCode reads them with
