@@ -13,10 +13,12 @@ import contextlib
 import hashlib
 import json
 import os
+import signal
 import socket
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
@@ -178,6 +180,22 @@ def wait_gone_env(name: str, value: str, timeout_s: float = 10,
     while (left := alive()) and time.monotonic() < deadline:
         time.sleep(0.05)
     return left
+
+
+def kill_with_env(name: str, value: str, wanted: Callable[[list[bytes]], bool]) -> list[int]:
+    """SIGKILL every live process with `name=value` in its environment whose argv
+    `wanted` accepts; return their pids. A process that exits between being listed and
+    being read or killed (a job child finishing) is simply not counted."""
+    killed = []
+    for pid in processes_with_env(name, value):
+        try:
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\x00")
+            if wanted(argv):
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+        except (OSError, ProcessLookupError):
+            continue
+    return killed
 
 
 def _cmdline(pid: int) -> bytes:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -23,7 +22,7 @@ from visioncode.runner import Runner
 from visioncode.store import RunStore
 
 from ..conftest import pipeline_toml, write_dataset
-from .harness import processes_with_env, run_battery
+from .harness import kill_with_env, run_battery
 from .test_svg import GOOD, IMAGE, time_bomb
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "models"))
@@ -57,11 +56,10 @@ def test_a_worker_killed_mid_sample_fails_that_sample_only(
         while time.monotonic() < deadline and not killed:
             if records_file.exists() and records_file.read_bytes().count(b"\n") == 1:
                 time.sleep(1.0)
-                for pid in processes_with_env(RUN_MARKER_ENV, marker):
-                    cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
-                    if cmd.split(b"\x00")[0].endswith(b"python") and b"render_worker" in cmd:
-                        os.kill(pid, signal.SIGKILL)
-                        killed.append(pid)
+                killed.extend(kill_with_env(
+                    RUN_MARKER_ENV, marker,
+                    lambda argv: argv[0].endswith(b"python")
+                    and any(b"render_worker" in a for a in argv)))
             time.sleep(0.05)
 
     thread = threading.Thread(target=killer, daemon=True)
@@ -223,10 +221,8 @@ def test_a_runner_worker_killed_mid_sample_costs_only_that_sample(
             if started > last:
                 last = started
                 time.sleep(0.3)
-                for pid in processes_with_env(RUN_MARKER_ENV, marker):
-                    cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
-                    if b"multiprocessing.spawn" in cmd:
-                        os.kill(pid, signal.SIGKILL)
+                kill_with_env(RUN_MARKER_ENV, marker,
+                              lambda argv: any(b"multiprocessing.spawn" in a for a in argv))
                 kills.append(started)
             time.sleep(0.05)
 
